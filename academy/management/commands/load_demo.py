@@ -1,0 +1,34 @@
+"""Build the demo site: idempotent, made with the same builders as the tests (tests/factories)."""
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from academy.demo import demo_steps
+from tests.factories import DEMO_USERS, ensure_demo_users
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts and demo content (idempotent). Refused with DEBUG off unless --force."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+
+    def handle(self, *args, force=False, verbosity=1, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("DEBUG is off: demo accounts with a known password would be created. Use --force.")
+        password = settings.DEMO_PASSWORD
+
+        def log(message):
+            if verbosity >= 2:
+                self.stdout.write(f"  {message}")
+
+        with transaction.atomic():
+            users = ensure_demo_users(password)
+            for name, step in demo_steps():
+                log(f"[{name}]")
+                step(users=users, log=log)
+
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS("Demo content is ready. Demo accounts (password: DEMO_PASSWORD):"))
+            for username, (real_name, role, groups, _extra) in DEMO_USERS.items():
+                self.stdout.write(f"  {username:<20} {real_name:<6} {role:<14} {', '.join(groups)}")

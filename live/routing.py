@@ -1,0 +1,3 @@
+"""WebSocket routes of the live room."""
+
+websocket_urlpatterns = []

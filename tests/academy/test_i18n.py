@@ -1,0 +1,19 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_pages_are_in_chinese_by_default(client, home):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "登录" in html
+
+
+@pytest.mark.django_db
+def test_english_can_be_chosen(client, home):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Log in" in html

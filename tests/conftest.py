@@ -1,0 +1,62 @@
+"""Shared fixtures.
+
+Users and what they may do:
+- `volunteer`: a signed-in volunteer; may read, study and join open live sessions.
+- `socialworker`: a signed-in social worker; same rights as a volunteer.
+- `moderator`: member of Moderators; may moderate live sessions.
+- `organiser`: member of Organisers; may use the Wagtail admin, publish pages, read reports, manage certificates.
+- `outsider`: a signed-in user with no role in anything under test; must be refused where others are allowed.
+"""
+import os
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import UserFactory, make_home
+
+
+def pytest_configure(config):
+    # CI runs the suite against PostgreSQL and Redis: a missing server must fail the run, never fall back.
+    if os.environ.get("CI") and os.environ.get("EXPECT_SERVICES"):
+        assert os.environ.get("DATABASE_URL", "").startswith("postgres"), "CI expects DATABASE_URL for PostgreSQL"
+        assert os.environ.get("REDIS_URL", "").startswith("redis"), "CI expects REDIS_URL for Redis"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path, request):
+    if "e2e" not in request.keywords:  # the browser tests' server process checks passwords with the real hasher
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def home(db):
+    return make_home()
+
+
+@pytest.fixture
+def volunteer(db):
+    return UserFactory(username="volunteer", real_name="王志愿")
+
+
+@pytest.fixture
+def socialworker(db):
+    return UserFactory(username="socialworker", real_name="李社工", role="social_worker")
+
+
+@pytest.fixture
+def moderator(db):
+    return UserFactory(username="moderator", real_name="赵主持", role="social_worker", groups=["Moderators"])
+
+
+@pytest.fixture
+def organiser(db):
+    return UserFactory(username="organiser", real_name="钱组织", role="organiser", groups=["Organisers"])
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider", real_name="孙路人")
