@@ -17,3 +17,12 @@ def test_english_can_be_chosen(client, home):
     html = client.get("/").content.decode()
     assert '<html lang="en">' in html
     assert "Log in" in html
+
+
+@pytest.mark.django_db
+def test_a_browser_set_to_english_still_gets_chinese_until_english_is_chosen(client, home):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<html lang="en">' in html
