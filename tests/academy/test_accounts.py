@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from academy.accounts.models import User
-from tests.factories import UserFactory
+from tests.factories import DEMO_USERS, UserFactory
 from tests.factories.accounts import DEFAULT_PASSWORD
 
 SIGNUP = {"username": "newcomer", "real_name": "新志愿", "phone": "13900000000", "email": "", "role": "volunteer",
@@ -109,4 +109,4 @@ def test_load_demo_is_idempotent_and_refused_without_debug(settings):
     with pytest.raises(CommandError):
         call_command("load_demo", verbosity=0)
     call_command("load_demo", force=True, verbosity=0)
-    assert UserFactory._meta.model.objects.filter(username__startswith="demo-").count() == 4
+    assert UserFactory._meta.model.objects.filter(username__in=DEMO_USERS).count() == len(DEMO_USERS) == 4
