@@ -22,6 +22,12 @@ def pytest_configure(config):
         assert os.environ.get("REDIS_URL", "").startswith("redis"), "CI expects REDIS_URL for Redis"
 
 
+def pytest_collection_modifyitems(config, items):
+    # Browser tests run last: Playwright's sync API keeps an event loop running in the main thread while a browser
+    # is open, and the async (WebSocket) tests that pytest-asyncio runs cannot start their own loop inside it.
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path, request):
     if "e2e" not in request.keywords:  # the browser tests' server process checks passwords with the real hasher
