@@ -208,6 +208,10 @@ class LessonPage(RoutablePageMixin, Page):
         FieldPanel("body"),
         FieldPanel("prerequisites", widget=forms.CheckboxSelectMultiple),
         MultiFieldPanel(
+            [InlinePanel("chapter_links", label=_("Handbook chapter"))],
+            heading=_("Reading: handbook chapters to read"),
+        ),
+        MultiFieldPanel(
             [FieldPanel("video"), FieldPanel("embed_url"), FieldPanel("required_percent")],
             heading=_("Video"),
         ),
@@ -285,6 +289,21 @@ class LessonPage(RoutablePageMixin, Page):
         from courses import views
 
         return views.quiz_attempt_result(request, self, number)
+
+
+class LessonChapter(Orderable):
+    """A handbook chapter that a reading lesson asks the learner to read (read in the handbook, counted here)."""
+
+    lesson = ParentalKey(LessonPage, on_delete=models.CASCADE, related_name="chapter_links")
+    chapter = models.ForeignKey(
+        "handbook.ChapterPage", verbose_name=_("chapter"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    panels = [PageChooserPanel("chapter", "handbook.ChapterPage")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("handbook chapter")
+        constraints = [models.UniqueConstraint(fields=["lesson", "chapter"], name="courses_lessonchapter_unique")]
 
 
 # --- Learning records -------------------------------------------------------------------------------------------
