@@ -196,6 +196,18 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 
+# --- Certificates -----------------------------------------------------------------------------------------------
+# Private signing keys for the portable credentials (VC-JWT): PEM text, or a path to a PEM file. Never commit them.
+# With DEBUG on and neither set, a development key is generated into .keys/ (git-ignored); with DEBUG off, signing
+# stops with a clear error. `manage.py certificate_keys generate|rotate|list` manages them (docs/certificates.md).
+CERTIFICATE_SIGNING_KEYS = env.str("CERTIFICATE_SIGNING_KEYS", default="", multiline=True)
+CERTIFICATE_SIGNING_KEY_FILE = env.str("CERTIFICATE_SIGNING_KEY_FILE", default="")
+CERTIFICATE_DEV_KEY_FILE = BASE_DIR / ".keys" / "certificate-signing.pem"
+CERTIFICATE_NUMBER_PREFIX = env.str("CERTIFICATE_NUMBER_PREFIX", default="LA")
+# Look-ups of the public verification page per client address within CERTIFICATE_VERIFY_RATE_WINDOW seconds.
+CERTIFICATE_VERIFY_RATE_LIMIT = env.int("CERTIFICATE_VERIFY_RATE_LIMIT", default=30)
+CERTIFICATE_VERIFY_RATE_WINDOW = env.int("CERTIFICATE_VERIFY_RATE_WINDOW", default=60)
+
 # --- E-mail -----------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
