@@ -19,6 +19,7 @@ from wagtail.search import index
 
 from academy.search import CJKSearchMixin, cjk_search_fields
 from handbook.blocks import ChapterBodyBlock, heading_anchor
+from handbook.caching import serve_cached
 
 # Chinese readers read about 400 characters a minute (CJK characters and other non-space characters alike).
 CHARACTERS_PER_MINUTE = 400
@@ -102,17 +103,19 @@ class HandbookPage(RoutablePageMixin, CJKSearchMixin, Page):
         context["chapters"] = chapters
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            context["progress"] = handbook_progress(user=user, handbook=self, chapters=chapters)
+            progress = handbook_progress(user=user, handbook=self, chapters=chapters)
+            context["progress"] = progress
+            for chapter in chapters:
+                chapter.is_read = chapter.pk in progress.read_ids
         return context
+
+    def serve(self, request, *args, **kwargs):
+        return serve_cached(self, request, lambda: super(HandbookPage, self).serve(request, *args, **kwargs))
 
     @path("print/", name="print")
     def print_view(self, request):
         """Every chapter on one page, for organisers who print and distribute the manual offline."""
-        from django.template.response import TemplateResponse
-
-        chapters = list(self.chapters())
-        return TemplateResponse(request, "handbook/handbook_print.html",
-                                {"page": self, "self": self, "chapters": chapters, "request": request})
+        return self.render(request, template="handbook/handbook_print.html")
 
 
 class ChapterPageForm(WagtailAdminPageForm):
@@ -121,7 +124,7 @@ class ChapterPageForm(WagtailAdminPageForm):
     )
 
 
-class ChapterPage(CJKSearchMixin, Page):
+class ChapterPage(RoutablePageMixin, CJKSearchMixin, Page):
     """A chapter of the manual at /handbook/<slug>/."""
 
     number = models.PositiveSmallIntegerField(_("chapter number"), help_text=_("Chapters are listed in this order."))
@@ -161,6 +164,15 @@ class ChapterPage(CJKSearchMixin, Page):
         self.reading_minutes = reading_minutes_for(self.body_text())
         return super().save(*args, **kwargs)
 
+    def serve(self, request, *args, **kwargs):
+        return serve_cached(self, request, lambda: super(ChapterPage, self).serve(request, *args, **kwargs))
+
+    @path("read/", name="mark_read")
+    def mark_read(self, request):
+        from handbook.views import chapter_mark_read_view
+
+        return chapter_mark_read_view(request, self)
+
     # --- Text, contents, navigation ---------------------------------------------------------------------------
     def body_text(self) -> str:
         return stream_text(self.body.raw_data)
@@ -177,6 +189,7 @@ class ChapterPage(CJKSearchMixin, Page):
         seen: set[str] = set()
         blocks = []
         for position, block in enumerate(self.body):
+            block.anchor = ""
             if block.block_type == "heading":
                 anchor = heading_anchor(block.value, position)
                 if anchor in seen:

@@ -6,19 +6,8 @@ from handbook.selectors import handbook_progress, read_chapter_ids
 from handbook.services import ProgressError, chapter_mark_read, NOT_SIGNED_IN
 from handbook.signals import chapter_read
 from tests.factories import UserFactory
-from tests.factories.handbook import make_chapter, make_handbook
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def handbook(home):
-    return make_handbook()
-
-
-@pytest.fixture
-def chapters(handbook):
-    return [make_chapter(handbook, number=n, slug=f"c{n}", title=f"第{n}章") for n in (1, 2, 3)]
 
 
 def test_marking_a_chapter_read_twice_keeps_one_record(volunteer, chapters):
