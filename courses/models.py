@@ -70,11 +70,11 @@ class CourseIndexPage(RoutablePageMixin, Page):
         return context
 
     @route("")
-    def catalogue(self, request):
+    def serve_catalogue(self, request):
         return self.render(request)
 
     @route("my/", name="my_learning")
-    def my_learning(self, request):
+    def serve_my_learning(self, request):
         from courses import views
 
         return views.my_learning(request, self)
@@ -145,11 +145,11 @@ class CoursePage(RoutablePageMixin, Page):
         return context
 
     @route("")
-    def detail(self, request):
+    def serve_detail(self, request):
         return self.render(request)
 
     @route("enrol/", name="enrol")
-    def enrol(self, request):
+    def serve_enrol(self, request):
         from courses import views
 
         return views.course_enrol(request, self)
@@ -255,37 +255,37 @@ class LessonPage(RoutablePageMixin, Page):
         return context
 
     @route("")
-    def detail(self, request):
+    def serve_detail(self, request):
         from courses import views
 
         return views.lesson_detail(request, self)
 
     @route("complete/", name="complete")
-    def complete(self, request):
+    def serve_complete(self, request):
         from courses import views
 
         return views.lesson_confirm(request, self)
 
     @route("progress/", name="progress")
-    def progress(self, request):
+    def serve_progress(self, request):
         from courses import views
 
         return views.video_progress(request, self)
 
     @route("quiz/start/", name="quiz_start")
-    def quiz_start(self, request):
+    def serve_quiz_start(self, request):
         from courses import views
 
         return views.quiz_start(request, self)
 
     @route("quiz/submit/", name="quiz_submit")
-    def quiz_submit(self, request):
+    def serve_quiz_submit(self, request):
         from courses import views
 
         return views.quiz_submit(request, self)
 
     @route("attempts/<int:number>/", name="attempt")
-    def attempt(self, request, number):
+    def serve_attempt(self, request, number):
         from courses import views
 
         return views.quiz_attempt_result(request, self, number)

@@ -117,3 +117,13 @@ def _set_chapters(lesson, chapters) -> bool:
 def enrol(user, course: CoursePage, **kwargs) -> Enrolment:
     enrolment, _ = Enrolment.objects.get_or_create(user=user, course=course, defaults=kwargs)
     return enrolment
+
+
+def make_video_document(title: str = "课程视频", content: bytes = b"\x00" * 16, name: str = "lesson.mp4"):
+    """A Wagtail document holding a video file (the root collection is created when a flushed database lacks it)."""
+    from django.core.files.base import ContentFile
+    from wagtail.models import Collection
+    from wagtail.documents.models import Document
+
+    root = Collection.get_first_root_node() or Collection.add_root(name="Root")
+    return Document.objects.create(title=title, file=ContentFile(content, name=name), collection=root)
