@@ -152,11 +152,12 @@ class SearchHit:
     score: float
 
 
-def _plain_text_of(page) -> str:
+def _plain_text_of(page) -> str | None:
+    """The page's searchable plain text, or None for a model that does not offer it (no CJKSearchMixin)."""
     getter = getattr(page, "get_search_text", None)
     if callable(getter):
         return getter()
-    return getattr(page, "search_description", "") or ""
+    return None
 
 
 def search_pages(queryset, query: str, *, limit: int = 200) -> list[SearchHit]:
@@ -173,14 +174,17 @@ def search_pages(queryset, query: str, *, limit: int = 200) -> list[SearchHit]:
     found = found.annotate_score("_score")[:limit]
     hits = []
     for page in found:
-        specific = page.specific if hasattr(page, "specific") else page
+        specific = page.specific_deferred if hasattr(page, "specific_deferred") else page
         title = specific.title
         title_match = all(w.lower() in title.lower() for w in words)
         text = _plain_text_of(specific)
-        # The bigram index may match across word boundaries; keep only pages that contain every word as typed.
-        haystack = f"{title} {text}".lower()
-        if not all(w.lower() in haystack for w in words):
-            continue
+        if text is not None:
+            # Bigrams may match across word boundaries (志愿 者招 …): keep only pages holding every word as typed.
+            haystack = f"{title} {text}".lower()
+            if not all(w.lower() in haystack for w in words):
+                continue
+        else:
+            text = getattr(specific, "search_description", "") or ""
         hits.append(SearchHit(page=specific, title=highlight(title, words), snippet=snippet(text, words),
                               title_match=title_match, score=float(getattr(page, "_score", 0) or 0)))
     hits.sort(key=lambda hit: (not hit.title_match, -hit.score))

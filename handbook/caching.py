@@ -28,18 +28,16 @@ CSRF_PLACEHOLDER = "\x00csrf\x00"
 HEADER = "X-Handbook-Cache"
 
 
-def handbook_fingerprint(handbook_id: int) -> str:
-    """Changes whenever anything a handbook page shows of the manual is published, unpublished or removed."""
-    from handbook.models import ChapterPage, HandbookPage
+def handbook_fingerprint(handbook_path: str) -> str:
+    """Changes whenever anything a handbook page shows of the manual is published, unpublished or removed:
+    one query over the manual's subtree (revision ids only grow, so a publish anywhere raises the maximum)."""
+    from wagtail.models import Page
 
-    handbook = HandbookPage.objects.filter(pk=handbook_id).values_list("live_revision_id", "path").first()
-    if handbook is None:
-        return "none"
-    stats = ChapterPage.objects.filter(path__startswith=handbook[1]).aggregate(
+    stats = Page.objects.filter(path__startswith=handbook_path).aggregate(
         n_live=Count("pk", filter=Q(live=True)), max_revision=Max("live_revision_id", filter=Q(live=True)),
         n_all=Count("pk"),
     )
-    return f"{handbook[0]}.{stats['n_live']}.{stats['n_all']}.{stats['max_revision']}"
+    return f"{stats['n_live']}.{stats['n_all']}.{stats['max_revision']}"
 
 
 def _cacheable(request) -> bool:
@@ -66,8 +64,8 @@ def serve_cached(page, request, render):
         response = render()
         response[HEADER] = "bypass"
         return response
-    handbook_id = page.pk if page.specific_class.__name__ == "HandbookPage" else page.get_parent().pk
-    key = _key(page, request, handbook_fingerprint(handbook_id))
+    handbook_path = page.path if type(page).__name__ == "HandbookPage" else page.path[: -page.steplen]
+    key = _key(page, request, handbook_fingerprint(handbook_path))
     cached = cache.get(key)
     if cached is not None:
         content, content_type = cached
