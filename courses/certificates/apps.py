@@ -10,6 +10,7 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         from courses.signals import course_completed
 
+        from . import checks  # noqa: F401 (registers the deploy check)
         from .receivers import issue_on_completion
 
         course_completed.connect(issue_on_completion, dispatch_uid="certificates.issue_on_completion")

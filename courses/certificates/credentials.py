@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import UTC, datetime
 
 import jwt
 from django.conf import settings
@@ -42,7 +42,7 @@ def verify_url(certificate: Certificate) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def identity_salt(certificate: Certificate) -> str:

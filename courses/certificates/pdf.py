@@ -28,6 +28,7 @@ from reportlab.pdfgen import canvas
 FONT_NAME = "WenQuanYiMicroHei"
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "WenQuanYiMicroHei-GBK.ttf"
 PAGE_SIZE = landscape(A4)  # 841.89 x 595.28 pt
+QR_MASK = 4
 
 INK = HexColor("#1f2a37")
 ACCENT = HexColor("#9a3412")
@@ -72,7 +73,9 @@ class CertificateDocument:
 
 
 def qr_matrix(data: str) -> list[list[bool]]:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    # A fixed mask pattern: scoring all eight (qrcode's default) takes three quarters of a PDF's time, and any
+    # mask decodes; the tests decode the printed code.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=QR_MASK)
     code.add_data(data)
     code.make(fit=True)
     return code.get_matrix()

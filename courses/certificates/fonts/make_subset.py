@@ -18,13 +18,15 @@ OUTPUT = Path(__file__).with_name("WenQuanYiMicroHei-GBK.ttf")
 
 
 def gbk_characters() -> set[str]:
+    """GBK, plus GB 2312 as Python's gb2312 codec maps it (A1A4 is U+30FB there, U+00B7 in GBK)."""
     chars = set()
-    for lead in range(0x81, 0xFF):
-        for trail in range(0x40, 0xFF):
-            try:
-                chars.add(bytes([lead, trail]).decode("gbk"))
-            except UnicodeDecodeError:
-                pass
+    for encoding in ("gbk", "gb2312"):
+        for lead in range(0x81, 0xFF):
+            for trail in range(0x40, 0xFF):
+                try:
+                    chars.add(bytes([lead, trail]).decode(encoding))
+                except UnicodeDecodeError:
+                    pass
     return chars
 
 
