@@ -127,3 +127,15 @@ def make_video_document(title: str = "课程视频", content: bytes = b"\x00" * 
 
     root = Collection.get_first_root_node() or Collection.add_root(name="Root")
     return Document.objects.create(title=title, file=ContentFile(content, name=name), collection=root)
+
+
+def grant_organiser_permissions() -> None:
+    """Organisers hold the courses permissions of migration 0003 (a transactional test may have flushed them)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from .accounts import ensure_groups
+
+    ensure_groups()
+    import_module("courses.migrations.0003_organiser_permissions").grant(apps, None)
