@@ -68,7 +68,7 @@ def test_every_demo_block_type_renders_with_its_template(client, handbook):
     assert 'class="callout callout-key_point"' in html
     assert "启动联动前先回答三个问题" in html
     assert 'class="checklist-items"' in html and "联动机制自查清单" in html
-    assert 'class="case-story"' in html and "一个老旧小区里的三方分工" in html and "经验与启示" not in html
+    assert 'class="case-story"' in html and "一个老旧小区里的三方分工" in html and "经验与启示" in html
     assert 'class="procedure-steps"' in html and "摸清底数" in html
     assert "<strong>社区</strong>" in html  # rich text kept
 
