@@ -82,16 +82,19 @@ def qr_matrix(data: str) -> list[list[bool]]:
 
 
 def draw_qr(c: canvas.Canvas, data: str, *, x: float, y: float, size: float) -> None:
-    """Draw the QR code of `data` with its bottom-left corner at (x, y): one filled path of horizontal runs,
-    inside a white quiet zone of four modules."""
+    """Draw the QR code of `data` with its bottom-left corner at (x, y), inside a white quiet zone of four
+    modules. The dark modules go into the content stream as integer rectangles (one per horizontal run) under a
+    scaling transform: no raster image, and no float formatting per module."""
     matrix = qr_matrix(data)
     n = len(matrix)
     module = size / (n + 8)
     c.setFillColorRGB(1, 1, 1)
     c.rect(x, y, size, size, stroke=0, fill=1)
+    c.saveState()
     c.setFillColorRGB(0, 0, 0)
-    path = c.beginPath()
-    origin_x, top = x + 4 * module, y + size - 4 * module
+    # Module units, origin at the code's top-left module, y growing downwards.
+    c.transform(module, 0, 0, -module, x + 4 * module, y + size - 4 * module)
+    runs = []
     for row, cells in enumerate(matrix):
         col = 0
         while col < n:
@@ -99,10 +102,11 @@ def draw_qr(c: canvas.Canvas, data: str, *, x: float, y: float, size: float) -> 
                 start = col
                 while col < n and cells[col]:
                     col += 1
-                path.rect(origin_x + start * module, top - (row + 1) * module, (col - start) * module, module)
+                runs.append(f"{start} {row} {col - start} 1 re")
             else:
                 col += 1
-    c.drawPath(path, stroke=0, fill=1)
+    c.addLiteral("\n".join(runs) + "\nf")
+    c.restoreState()
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
@@ -141,27 +145,27 @@ def draw_certificate(c: canvas.Canvas, doc: CertificateDocument) -> None:
 
     c.setFillColor(ACCENT)
     c.setFont(font, 36)
-    c.drawCentredString(width / 2, height - 112, _("Volunteer Training Certificate"))
+    c.drawCentredString(width / 2, height - 128, _("Volunteer Training Certificate"))
     c.setFillColor(MUTED)
     c.setFont(font, 11)
-    c.drawCentredString(width / 2, height - 134, "VOLUNTEER TRAINING CERTIFICATE")
+    c.drawCentredString(width / 2, height - 152, "VOLUNTEER TRAINING CERTIFICATE")
 
     c.setFillColor(INK)
     c.setFont(font, 30)
-    c.drawCentredString(width / 2, height - 200, doc.holder_name)
+    c.drawCentredString(width / 2, height - 232, doc.holder_name)
     c.setLineWidth(0.6)
     c.setStrokeColor(MUTED)
-    c.line(width / 2 - 150, height - 210, width / 2 + 150, height - 210)
+    c.line(width / 2 - 150, height - 244, width / 2 + 150, height - 244)
 
     sentence = _(
         "completed all the requirements of the course “%(course)s” on %(date)s, "
         "%(hours)s training hours in total. This certificate is hereby awarded."
     ) % {"course": doc.course_title, "date": _date(doc.completed_on), "hours": _hours(doc.hours)}
     c.setFont(font, 17)
-    y = height - 252
+    y = height - 296
     for line in _wrap(sentence, font, 17, width - 220):
         c.drawCentredString(width / 2, y, line)
-        y -= 28
+        y -= 30
 
     # Bottom left: number, issuer, date of issue. Bottom right: signatory. Bottom centre: the QR code.
     c.setFont(font, 12)
