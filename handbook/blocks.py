@@ -13,6 +13,7 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 
+PREVIEW_TEMPLATE = "handbook/blocks/preview.html"  # the editor's block preview, styled like the site
 RICH_FEATURES = ["bold", "italic", "link", "ol", "ul", "document-link"]
 VIDEO_SOURCE_REQUIRED = _("Give either a video page address (embed) or a video file address.")
 
@@ -37,6 +38,7 @@ class HeadingBlock(blocks.CharBlock):
         icon = "title"
         label = _("Section heading")
         template = "handbook/blocks/heading.html"
+        preview_template = PREVIEW_TEMPLATE
         max_length = 120
         preview_value = "一、“联动”到底指什么"
         description = _("Starts a section; appears in the chapter's contents with its own anchor.")
@@ -54,6 +56,7 @@ class CalloutBlock(blocks.StructBlock):
         icon = "warning"
         label = _("Callout (tip, warning, key point)")
         template = "handbook/blocks/callout.html"
+        preview_template = PREVIEW_TEMPLATE
         preview_value = {
             "kind": "key_point", "title": "启动联动前先回答三个问题",
             "text": "<p>谁牵头、信息怎么传、出了问题找谁。</p>",
@@ -68,6 +71,7 @@ class ChecklistBlock(blocks.StructBlock):
         icon = "list-ul"
         label = _("Checklist")
         template = "handbook/blocks/checklist.html"
+        preview_template = PREVIEW_TEMPLATE
         preview_value = {"title": "联动机制自查清单", "items": ["三方牵头人已确认", "求助有统一登记入口"]}
 
 
@@ -81,6 +85,7 @@ class CaseStoryBlock(blocks.StructBlock):
         icon = "openquote"
         label = _("Case story")
         template = "handbook/blocks/case_story.html"
+        preview_template = PREVIEW_TEMPLATE
         preview_value = {
             "title": "一个老旧小区里的三方分工",
             "situation": "<p>居委会人手不足,热心居民不知道能帮什么忙。</p>",
@@ -106,6 +111,7 @@ class ProcedureBlock(blocks.StructBlock):
         icon = "list-ol"
         label = _("Step-by-step procedure")
         template = "handbook/blocks/procedure.html"
+        preview_template = PREVIEW_TEMPLATE
         preview_value = {
             "title": "在一个社区启动三社联动",
             "steps": [
@@ -125,6 +131,7 @@ class DocumentBlock(blocks.StructBlock):
         icon = "doc-full"
         label = _("Downloadable form or template")
         template = "handbook/blocks/document.html"
+        preview_template = PREVIEW_TEMPLATE
         preview_value = {"title": "居民求助登记表(模板)", "description": "可打印的登记表,供楼栋长使用。"}
 
 
@@ -138,6 +145,7 @@ class ImageBlock(blocks.StructBlock):
         icon = "image"
         label = _("Image with caption")
         template = "handbook/blocks/image.html"
+        preview_template = PREVIEW_TEMPLATE
         preview_value = {"caption": "社区物资分发点的无接触交接"}
 
 
@@ -159,6 +167,7 @@ class VideoBlock(blocks.StructBlock):
         icon = "media"
         label = _("Embedded video")
         template = "handbook/blocks/video.html"
+        preview_template = PREVIEW_TEMPLATE
         preview_value = {"title": "课程回放", "file_url": "https://example.org/video.mp4", "caption": "第一讲回放"}
 
 
@@ -167,6 +176,7 @@ class ChapterBodyBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock(
         features=["h3", "bold", "italic", "link", "ol", "ul", "blockquote", "document-link"],
         icon="pilcrow", label=_("Rich text"), template="handbook/blocks/paragraph.html",
+        preview_template=PREVIEW_TEMPLATE,
         preview_value="<p>“三社”指社区、社会组织和社会工作者。</p>",
     )
     callout = CalloutBlock()

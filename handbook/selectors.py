@@ -41,3 +41,11 @@ def handbook_progress(*, user, handbook: HandbookPage, chapters=None) -> Handboo
     chapter_ids = {chapter.pk for chapter in chapters}
     read_ids = read_chapter_ids(user=user) & chapter_ids
     return HandbookProgress(read=len(read_ids), total=len(chapter_ids), read_ids=read_ids)
+
+
+def chapter_read_counts() -> list[dict]:
+    """For organisers' reports: per live chapter, how many readers have read it (counts only, never who)."""
+    from django.db.models import Count
+
+    chapters = ChapterPage.objects.live().annotate(readers=Count("reads")).order_by("number", "path")
+    return [{"chapter": chapter, "readers": chapter.readers} for chapter in chapters]

@@ -77,7 +77,10 @@ def test_document_image_and_video_blocks_render(client, handbook):
     from django.core.files.base import ContentFile
     from wagtail.documents.models import Document
 
-    document = Document.objects.create(title="登记表", file=ContentFile(b"hello", name="form.txt"))
+    from wagtail.models import Collection
+
+    root = Collection.get_first_root_node() or Collection.add_root(name="Root")  # a flushed database lacks it
+    document = Document.objects.create(title="登记表", file=ContentFile(b"hello", name="form.txt"), collection=root)
     chapter = make_chapter(handbook, number=5, slug="media", body=[
         ("document", {"document": document, "title": "居民求助登记表", "description": "打印后使用"}),
         ("video", {"title": "课程回放", "embed": None, "file_url": "https://media.example.org/v.mp4", "caption": "第一讲"}),
