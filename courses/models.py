@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.contrib.routable_page.models import path as route
@@ -155,6 +156,21 @@ class CoursePage(RoutablePageMixin, Page):
         return views.course_enrol(request, self)
 
 
+class LessonPageForm(WagtailAdminPageForm):
+    """Prerequisites are chosen among the other lessons of the same course."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("prerequisites")
+        if field is None:
+            return
+        course = self.parent_page if self.instance.pk is None else self.instance.get_parent()
+        queryset = LessonPage.objects.child_of(course).order_by("path") if course is not None else LessonPage.objects.none()
+        if self.instance.pk:
+            queryset = queryset.exclude(pk=self.instance.pk)
+        field.queryset = queryset
+
+
 class LessonPage(RoutablePageMixin, Page):
     class Kind(models.TextChoices):
         READING = "reading", _("Reading")
@@ -226,6 +242,7 @@ class LessonPage(RoutablePageMixin, Page):
         ),
     ]
     search_fields = Page.search_fields + [index.SearchField("body")]
+    base_form_class = LessonPageForm
     parent_page_types = ["courses.CoursePage"]
     subpage_types = []
 
