@@ -78,6 +78,7 @@ class CertificateInspectView(InspectView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["object"] = self.object
         context["events"] = self.object.events.select_related("actor")
         context["verify_path"] = reverse("certificates:verify", args=[self.object.code])
         return context
@@ -103,8 +104,7 @@ class CertificateViewSet(ModelViewSet):
     export_headings = {"holder.username": gettext_lazy("username")}
     export_filename = "certificates"
     inspect_view_fields = ["number", "holder_name", "holder", "course_title", "hours", "completed_at", "issued_at",
-                           "issuer_name", "signatory_name", "signatory_title", "status", "revoked_at",
-                           "revocation_reason", "replaces"]
+                           "issuer_name", "signatory_name", "signatory_title", "status"]
     form_fields = ["holder_name"]  # never used: the policy allows no add or edit
 
 

@@ -93,3 +93,20 @@ def test_people_without_manage_certificates_are_refused(client, moderator, outsi
             assert response.status_code in (302, 403)
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.VALID
+
+
+def test_inspect_links_old_and_new_after_a_reissue(client, organiser, certificate):
+    new = services.certificate_reissue(certificate=certificate, actor=organiser, holder_name="王智远")
+    client.force_login(organiser)
+    old_html = client.get(reverse("certificate_admin:inspect", args=[certificate.pk])).content.decode()
+    assert reverse("certificate_admin:inspect", args=[new.pk]) in old_html and new.number in old_html
+    assert reverse("certificate_actions:revoke", args=[certificate.pk]) not in old_html  # superseded: no actions
+
+
+def test_organiser_edits_the_issuer_settings(client, organiser, issuer):
+    from tests.factories.certificates import ensure_organiser_permissions
+
+    ensure_organiser_permissions()
+    client.force_login(organiser)
+    url = reverse("wagtailsettings:edit", args=["certificates", "certificatesettings", issuer.site_id])
+    assert client.get(url).status_code == 200

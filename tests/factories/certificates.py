@@ -23,6 +23,18 @@ DEMO_ISSUER = {
 DEMO_COURSE_TITLE = "志愿者上岗培训"
 
 
+def ensure_organiser_permissions() -> None:
+    """Organisers may edit the issuer settings (a transactional test may have flushed what the migration granted)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from .accounts import ensure_groups
+
+    ensure_groups()
+    import_module("courses.certificates.migrations.0002_organiser_permissions").grant(apps, None)
+
+
 def set_issuer(**values) -> CertificateSettings:
     site = make_home().get_site()
     issuer = CertificateSettings.for_site(site)
@@ -46,6 +58,7 @@ def complete(user, course: CoursePage, *, completed_at=None) -> Completion:
 
 
 def load_demo(*, users, log):
+    ensure_organiser_permissions()
     set_issuer()
     volunteer = users["demo-volunteer"]
     course = CoursePage.objects.filter(title=DEMO_COURSE_TITLE).first()
