@@ -1,15 +1,20 @@
 """Anonymous page cache for the handbook's pages.
 
 An anonymous reader's view of a handbook page is the same for everyone, so the rendered HTML is kept in Django's
-cache (Redis in production, shared by every Daphne process). The key holds a *fingerprint* of the published
-handbook: the page's own live revision and, for the whole manual, the number of live chapters and their latest
-live revision. Publishing, unpublishing, moving or deleting a chapter changes the fingerprint, so every process
-serves the new version at once (no stale copy survives in any process's local cache), and the page_published /
-page_unpublished signals also delete the entries the publishing process knows of.
+cache (Redis in production, shared by every Daphne process), keyed by host, language and path. Each entry holds a
+*fingerprint* of the published manual, checked on every hit with one cheap query: the number of live and of all
+pages in the manual's subtree and its ancestors, their latest live revision and publication time, and the number
+of view restrictions on them. Publishing (also a scheduled publish), unpublishing, moving, deleting or restricting
+any of them changes it, so every process serves the new version at once — no stale copy survives in any process's
+local cache — and the page_published / page_unpublished signals also delete the entries outright.
 
-Never cached: signed-in readers (their pages show their own progress), previews, non-GET requests, requests
-carrying pending messages, responses that are not 200. The CSRF token in a cached page (the footer's language
-form) is replaced by the current request's token when the page is served, so forms keep working.
+`AnonymousPageCacheMiddleware` answers hits before Wagtail routes the request (routing alone costs ~8 queries);
+without it, the pages' `serve()` still answers hits after routing.
+
+Never cached: signed-in readers (their pages show their own progress), previews, requests other than GET/HEAD,
+requests with a query string or pending messages, responses that are not 200, pages under a view restriction.
+The CSRF token in a cached page (the footer's language form) is replaced by the current request's token when the
+page is served, so forms keep working.
 """
 from __future__ import annotations
 
@@ -26,36 +31,55 @@ CACHE_SECONDS = getattr(settings, "HANDBOOK_CACHE_SECONDS", 600)
 CSRF_INPUT = re.compile(r'(<input type="hidden" name="csrfmiddlewaretoken" value=")[^"]*(">)')
 CSRF_PLACEHOLDER = "\x00csrf\x00"
 HEADER = "X-Handbook-Cache"
+PREFIX = "handbook:page:"
 
 
-def handbook_fingerprint(handbook_path: str) -> str:
-    """Changes whenever anything a handbook page shows of the manual is published, unpublished or removed:
-    one query over the manual's subtree (revision ids only grow, so a publish anywhere raises the maximum)."""
+def manual_fingerprint(handbook_path: str) -> str:
+    """Changes whenever anything a handbook page shows is published, unpublished, moved, removed or restricted."""
     from wagtail.models import Page
 
-    stats = Page.objects.filter(path__startswith=handbook_path).aggregate(
-        n_live=Count("pk", filter=Q(live=True)), max_revision=Max("live_revision_id", filter=Q(live=True)),
-        n_all=Count("pk"),
+    steplen = Page.steplen
+    ancestors = [handbook_path[:i] for i in range(steplen, len(handbook_path), steplen)]
+    stats = Page.objects.filter(Q(path__startswith=handbook_path) | Q(path__in=ancestors)).aggregate(
+        n_live=Count("pk", filter=Q(live=True), distinct=True),
+        n_all=Count("pk", distinct=True),
+        max_revision=Max("live_revision_id", filter=Q(live=True)),
+        max_published=Max("last_published_at"),
+        n_restrictions=Count("view_restrictions", distinct=True),
     )
-    return f"{stats['n_live']}.{stats['n_all']}.{stats['max_revision']}"
+    published = stats["max_published"].timestamp() if stats["max_published"] else 0
+    return f"{stats['n_live']}.{stats['n_all']}.{stats['max_revision']}.{published}.{stats['n_restrictions']}"
 
 
 def _cacheable(request) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and not getattr(request, "is_preview", False)
-        and not request.user.is_authenticated
-        and "messages" not in request.COOKIES
         and not request.GET
+        and "messages" not in request.COOKIES
+        and not request.user.is_authenticated
     )
 
 
-def _key(page, request, fingerprint: str) -> str:
-    return f"handbook:page:{page.pk}:{page.live_revision_id}:{fingerprint}:{get_language()}:{request.path}"
+def _key(request) -> str:
+    return f"{PREFIX}{request.get_host()}:{get_language()}:{request.path}"
 
 
-def _index_key(page) -> str:
-    return f"handbook:keys:{page.pk}"
+def _respond(entry, request, state: str) -> HttpResponse:
+    response = HttpResponse(entry["content"].replace(CSRF_PLACEHOLDER, get_token(request)),
+                            content_type=entry["content_type"])
+    response[HEADER] = state
+    return response
+
+
+def cached_response(request):
+    """The cached page for this anonymous request when it is still current, else None."""
+    if not _cacheable(request):
+        return None
+    entry = cache.get(_key(request))
+    if entry is None or entry["fingerprint"] != manual_fingerprint(entry["manual_path"]):
+        return None
+    return _respond(entry, request, "hit")
 
 
 def serve_cached(page, request, render):
@@ -64,47 +88,74 @@ def serve_cached(page, request, render):
         response = render()
         response[HEADER] = "bypass"
         return response
-    handbook_path = page.path if type(page).__name__ == "HandbookPage" else page.path[: -page.steplen]
-    key = _key(page, request, handbook_fingerprint(handbook_path))
-    cached = cache.get(key)
-    if cached is not None:
-        content, content_type = cached
-        response = HttpResponse(content.replace(CSRF_PLACEHOLDER, get_token(request)), content_type=content_type)
-        response[HEADER] = "hit"
-        return response
+    hit = cached_response(request)
+    if hit is not None:
+        return hit
+    manual_path = page.path if type(page).__name__ == "HandbookPage" else page.path[: -page.steplen]
+    fingerprint = manual_fingerprint(manual_path)  # taken before rendering: a publish meanwhile is not hidden
     response = render()
     if hasattr(response, "render") and not getattr(response, "is_rendered", True):
         response.render()
-    if response.status_code == 200:
+    if response.status_code == 200 and page.get_view_restrictions().count() == 0:
         content = CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", response.content.decode())
-        cache.set(key, (content, response["Content-Type"]), CACHE_SECONDS)
-        known = cache.get(_index_key(page)) or []
-        cache.set(_index_key(page), (known + [key])[-20:], CACHE_SECONDS)
+        key = _key(request)
+        cache.set(key, {"content": content, "content_type": response["Content-Type"], "fingerprint": fingerprint,
+                        "manual_path": manual_path, "page_id": page.pk}, CACHE_SECONDS)
+        _remember(page.pk, key)
     response[HEADER] = "miss"
     return response
 
 
+class AnonymousPageCacheMiddleware:
+    """Answer anonymous hits before Wagtail's routing. Place it after the session, locale, CSRF, authentication
+    and message middleware (it reads request.user and sets the CSRF cookie through them)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD") and not request.GET:
+            hit = cached_response(request)
+            if hit is not None:
+                return hit
+        return self.get_response(request)
+
+
+# --- Invalidation on publish -----------------------------------------------------------------------------------
+
+
+def _keys_key(page_id: int) -> str:
+    return f"{PREFIX}keys:{page_id}"
+
+
+def _remember(page_id: int, key: str) -> None:
+    known = cache.get(_keys_key(page_id)) or []
+    if key not in known:
+        cache.set(_keys_key(page_id), (known + [key])[-20:], CACHE_SECONDS)
+
+
 def forget_page(page) -> None:
-    """Delete the cached copies of `page` that this cache knows of (the fingerprint retires the rest)."""
-    keys = cache.get(_index_key(page)) or []
+    """Delete the cached copies of `page` that this cache knows of (the fingerprint retires any others)."""
+    keys = cache.get(_keys_key(page.pk)) or []
     if keys:
         cache.delete_many(keys)
-    cache.delete(_index_key(page))
+    cache.delete(_keys_key(page.pk))
 
 
 def on_page_changed(sender, instance, **kwargs):
-    """page_published / page_unpublished / post_delete: drop the cached copies of the page and of its manual."""
+    """page_published / page_unpublished: drop the cached copies of the manual's pages."""
     from handbook.models import ChapterPage, HandbookPage
 
     if isinstance(instance, ChapterPage):
+        manual = HandbookPage.objects.filter(pk=instance.get_parent().pk).first()
+    else:
+        manual = instance
+    if manual is None:
         forget_page(instance)
-        parent = HandbookPage.objects.filter(pk=instance.get_parent().pk).first() if instance.depth > 1 else None
-        if parent is not None:
-            forget_page(parent)
-    elif isinstance(instance, HandbookPage):
-        forget_page(instance)
-        for chapter in ChapterPage.objects.child_of(instance):
-            forget_page(chapter)
+        return
+    forget_page(manual)
+    for chapter in ChapterPage.objects.child_of(manual).only("pk"):
+        forget_page(chapter)
 
 
 def connect_signals() -> None:
