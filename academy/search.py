@@ -170,10 +170,21 @@ def search_pages(queryset, query: str, *, limit: int = 200) -> list[SearchHit]:
     if not terms:
         return []
     words = query_words(query)
-    found = queryset.search(" ".join(terms), operator="and", order_by_relevance=True)
-    found = found.annotate_score("_score")[:limit]
+    # Pages of models that index CJK bigrams match the expanded terms; pages of models that do not (yet) still
+    # match the query as typed, as Wagtail alone would find them. The two result lists are merged.
+    found: dict[int, tuple[object, float]] = {}
+    searches = [" ".join(terms)]
+    plain = " ".join(words)
+    if plain.lower() != searches[0]:
+        searches.append(plain)
+    for search_string in searches:
+        results = queryset.search(search_string, operator="and", order_by_relevance=True).annotate_score("_score")
+        for page in results[:limit]:
+            score = float(getattr(page, "_score", 0) or 0)
+            if page.pk not in found or found[page.pk][1] < score:
+                found[page.pk] = (page, score)
     hits = []
-    for page in found:
+    for page, score in found.values():
         specific = page.specific_deferred if hasattr(page, "specific_deferred") else page
         title = specific.title
         title_match = all(w.lower() in title.lower() for w in words)
@@ -186,6 +197,6 @@ def search_pages(queryset, query: str, *, limit: int = 200) -> list[SearchHit]:
         else:
             text = getattr(specific, "search_description", "") or ""
         hits.append(SearchHit(page=specific, title=highlight(title, words), snippet=snippet(text, words),
-                              title_match=title_match, score=float(getattr(page, "_score", 0) or 0)))
+                              title_match=title_match, score=score))
     hits.sort(key=lambda hit: (not hit.title_match, -hit.score))
     return hits
