@@ -1,7 +1,8 @@
 import pytest
-from django.core.management import call_command
 
 from courses import completion
+from tests.factories import ensure_demo_users
+from tests.factories.courses import load_demo as courses_demo
 from courses.models import Completion, CoursePage, Enrolment, LessonPage, LessonProgress, QuizAttempt
 
 pytestmark = pytest.mark.django_db
@@ -11,12 +12,19 @@ def counts():
     return [model.objects.count() for model in (CoursePage, LessonPage, Enrolment, Completion, LessonProgress, QuizAttempt)]
 
 
-def test_demo_volunteer_finished_one_course_and_is_part_way_through_the_other(settings):
-    settings.DEBUG = True
-    call_command("load_demo", verbosity=0)
-    from academy.accounts.models import User
+def load(users):
+    """The demo steps courses builds on (home, handbook) and its own; the full command is the lead's to test."""
+    from tests.factories import handbook, home
 
-    volunteer = User.objects.get(username="demo-volunteer")
+    for step in (home.load_demo, handbook.load_demo, courses_demo):
+        step(users=users, log=lambda message: None)
+
+
+def test_demo_volunteer_finished_one_course_and_is_part_way_through_the_other(django_capture_on_commit_callbacks):
+    users = ensure_demo_users("demo-pass-123")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        load(users)
+    volunteer = users["demo-volunteer"]
     practice = CoursePage.objects.get(slug="sanshe-online-practice")
     onboarding = CoursePage.objects.get(slug="volunteer-onboarding")
     assert practice.lessons().count() >= 6
@@ -31,6 +39,8 @@ def test_demo_volunteer_finished_one_course_and_is_part_way_through_the_other(se
     first = practice.lessons().first().specific
     assert first.chapter_links.count() == 1  # linked to the handbook chapter by slug
 
+    assert callbacks  # course_completed (and the handbook's chapter_read) went out after commit
+
     before = counts()
-    call_command("load_demo", verbosity=0)
+    load(users)
     assert counts() == before
