@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
@@ -86,8 +87,8 @@ class CoursePage(RoutablePageMixin, Page):
         ALL_REQUIRED = "all_required", _("Every required lesson is complete")
         THRESHOLD = "threshold", _("A share of the required lessons is complete and every required quiz is passed")
 
-    summary = models.TextField(_("summary"), max_length=1000)
-    audience = models.TextField(_("audience"), max_length=500, blank=True)
+    summary = models.TextField(pgettext_lazy("course", "summary"), max_length=1000)
+    audience = models.TextField(pgettext_lazy("course", "audience"), max_length=500, blank=True)
     hours_credited = models.DecimalField(
         _("hours credited"), max_digits=5, decimal_places=1, default=Decimal("1.0"),
         validators=[MinValueValidator(Decimal("0"))], help_text=_("Training hours printed on the certificate."),
