@@ -97,9 +97,10 @@ def test_anonymous_index_shows_no_progress_bar_but_an_invitation_to_log_in(clien
     assert "/accounts/login/?next=/handbook/" in html
 
 
-def test_progress_posts_are_rate_limited(volunteer, chapters, settings):
+def test_progress_posts_are_rate_limited(volunteer, chapters, monkeypatch):
     from handbook import views
 
+    monkeypatch.setattr(views, "RATE_LIMIT", 5)
     client = csrf_client(volunteer)
     token = token_from(client.get("/handbook/c1/").content.decode())
     statuses = [client.post("/handbook/c1/read/", HTTP_ACCEPT="application/json", HTTP_X_CSRFTOKEN=token).status_code
