@@ -290,10 +290,10 @@ def evaluate(*, user, lesson: LessonPage) -> tuple[LessonState, Completion | Non
     """After a fact about `lesson` was recorded: record the lesson and, for an enrolled learner, the course."""
     course = lesson.course
     progress = course_progress(user=user, course=course)
+    if progress.enrolment is None:  # nothing is recorded for a course the user has not enrolled in
+        return progress.state_of(lesson), None
     state = evaluate_lesson(user=user, lesson=lesson, progress=progress)
-    completion = None
-    if progress.enrolment is not None:
-        completion, _ = evaluate_course(enrolment=progress.enrolment)
+    completion, _ = evaluate_course(enrolment=progress.enrolment)
     return state, completion
 
 

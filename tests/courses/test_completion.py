@@ -249,3 +249,18 @@ def test_shuffled_attempt_keeps_its_order_until_submitted(volunteer, course, enr
 def test_hours_credited_is_a_decimal(course):
     course.refresh_from_db()
     assert course.hours_credited == Decimal("2.0")
+
+
+def test_reading_a_linked_chapter_records_nothing_for_a_reader_who_is_not_enrolled(
+    outsider, course, django_capture_on_commit_callbacks
+):
+    handbook = make_handbook()
+    chapter = make_chapter(handbook, number=7)
+    make_lesson(course, slug="with-chapter", chapters=[chapter], body="")
+    with django_capture_on_commit_callbacks(execute=True):
+        chapter_mark_read(user=outsider, chapter=chapter)
+    assert not LessonProgress.objects.filter(user=outsider).exists()
+    enrolment, _ = services.enrolment_create(user=outsider, course=course)
+    # The chapter read before enrolling counts once enrolled: the only lesson is complete, and so is the course.
+    assert LessonProgress.objects.get(user=outsider).completed_at is not None
+    assert Completion.objects.filter(enrolment=enrolment).exists()
