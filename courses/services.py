@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import Page
 
 from courses import completion, selectors
 from courses.models import CoursePage, Enrolment, LessonPage, LessonProgress, LiveAttendanceFact, QuizAttempt
@@ -25,6 +26,7 @@ ERROR_UNANSWERED = _("Answer every question before you submit.")
 ERROR_BAD_ANSWER = _("One of the answers is not a choice of its question.")
 ERROR_BAD_PERCENT = _("The watched percentage must be between 0 and 100.")
 ERROR_BAD_MINUTES = _("Minutes attended must be zero or more.")
+ERROR_UNKNOWN_SESSION = _("There is no such live session page.")
 
 
 # --- Enrolment --------------------------------------------------------------------------------------------------
@@ -112,8 +114,10 @@ def live_attendance_record(*, user, session_page_id: int, minutes: int) -> LiveA
     The largest figure is kept, so repeated or out-of-order reports are harmless. Courses with a live-attendance
     lesson on that session are re-evaluated for the user.
     """
-    if not isinstance(minutes, int) or minutes < 0:
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
         raise ValidationError(ERROR_BAD_MINUTES)
+    if not Page.objects.filter(pk=session_page_id).exists():
+        raise ValidationError(ERROR_UNKNOWN_SESSION)
     now = timezone.now()
     try:
         with transaction.atomic():

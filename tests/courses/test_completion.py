@@ -110,6 +110,10 @@ def test_live_lesson_counts_from_attendance_facts_of_its_session(volunteer, cour
     services.live_attendance_record(user=volunteer, session_page_id=session.pk, minutes=30)
     assert LiveAttendanceFact.objects.filter(user=volunteer).count() == 1
     assert status(volunteer, lesson) == completion.COMPLETED
+    with pytest.raises(ValidationError):
+        services.live_attendance_record(user=volunteer, session_page_id=session.pk, minutes=-1)
+    with pytest.raises(ValidationError):
+        services.live_attendance_record(user=volunteer, session_page_id=987654, minutes=40)
 
 
 def test_live_lesson_without_a_linked_session_never_counts(volunteer, course, enrolled):
