@@ -88,7 +88,7 @@ def test_edits_are_found_after_publishing(client, manual):
     ("&lt;b&gt;", QUERY_HAS_MARKUP),
     ("!!! ，。", QUERY_NO_WORDS),
 ])
-def test_bad_queries_get_a_clear_message(client, manual, query, message):
+def test_bad_queries_get_a_clear_message(client, db, query, message):
     response = client.get("/search/", {"q": query})
     assert response.status_code == 200
     assert response.context["results"] is None
@@ -97,7 +97,7 @@ def test_bad_queries_get_a_clear_message(client, manual, query, message):
     assert "<script>alert" not in response.content.decode()
 
 
-def test_bad_query_messages_read_as_chinese(client, manual):
+def test_bad_query_messages_read_as_chinese(client, db):
     assert "请输入" in client.get("/search/", {"q": ""}).content.decode()
 
 

@@ -8,7 +8,7 @@ from tests.factories.handbook import DEMO_VOLUNTEER_READ, load_demo
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_builds_the_manual_once_and_a_second_run_changes_nothing(home):
+def test_demo_builds_the_manual_once_and_a_second_run_changes_nothing(home, client):
     users = ensure_demo_users("demo-pass-123")
     first_log, second_log = [], []
     load_demo(users=users, log=first_log.append)
@@ -20,9 +20,7 @@ def test_demo_builds_the_manual_once_and_a_second_run_changes_nothing(home):
     assert first_log and second_log == []
     assert ChapterRead.objects.filter(user=users["demo-volunteer"]).count() == DEMO_VOLUNTEER_READ
 
-
-def test_every_demo_chapter_has_sections_a_checklist_and_a_case_story(home, client):
-    load_demo(users={}, log=lambda message: None)
+    # Every chapter is of substance: several sections, a checklist and a case story.
     for chapter in ChapterPage.objects.live():
         kinds = [block.block_type for block in chapter.body]
         assert kinds.count("heading") >= 3, chapter.title
