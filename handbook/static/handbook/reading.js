@@ -41,16 +41,27 @@
     }).then(function () { sending = false; });
   }
 
+  // A chapter short enough to end on the first screen counts as read after a while on the page, not at once.
+  var SHORT_CHAPTER_DELAY_MS = 15000;
+  var timer = null;
+
+  function reached(visible) {
+    if (!visible) {
+      if (timer) { clearTimeout(timer); timer = null; }
+      return;
+    }
+    if (window.scrollY > 0) { send(); return; }
+    if (!timer) timer = setTimeout(function () { timer = null; send(); }, SHORT_CHAPTER_DELAY_MS);
+  }
+
   if ("IntersectionObserver" in window) {
     var observer = new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (entry.isIntersecting) { send(); if (sentinel.getAttribute("data-is-read") === "true") observer.disconnect(); }
-      });
+      entries.forEach(function (entry) { reached(entry.isIntersecting); });
     });
     observer.observe(sentinel);
   } else {
     var onScroll = function () {
-      if (sentinel.getBoundingClientRect().top < window.innerHeight) send();
+      reached(sentinel.getBoundingClientRect().top < window.innerHeight);
     };
     window.addEventListener("scroll", onScroll, {passive: true});
   }
