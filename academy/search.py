@@ -15,7 +15,7 @@ CJK n-gram technique of Lucene's CJKAnalyzer):
 Bigrams may match across a word boundary (a false positive such as 者招 above), which is the known trade-off of the
 technique; requiring every bigram of the query and ranking exact-substring matches first keeps results precise.
 
-`site_search()` runs a query against Wagtail pages and returns results with a score, title matches first, and a
+`search_pages()` runs a query against Wagtail pages and returns hits in relevance order, title matches first, and a
 highlighted snippet (`highlight()` escapes first, then wraps matches in <mark>).
 """
 from __future__ import annotations
@@ -149,7 +149,7 @@ class SearchHit:
     title: SafeString
     snippet: SafeString
     title_match: bool
-    score: float
+    position: int  # in the backend's relevance order (0 = most relevant)
 
 
 def _plain_text_of(page) -> str | None:
@@ -164,7 +164,7 @@ def search_pages(queryset, query: str, *, limit: int = 200) -> list[SearchHit]:
     """Search `queryset` (pages) for `query`: CJK bigram terms ANDed, title matches first, snippets highlighted.
 
     Callers validate the query first (`validate_query`). Ranking: pages whose title contains the query words come
-    first; within each group, the backend's relevance score orders them.
+    first; within each group, the backend's relevance order (BM25 on SQLite, ts_rank on PostgreSQL).
     """
     terms = cjk_query_terms(query)
     if not terms:
@@ -172,19 +172,20 @@ def search_pages(queryset, query: str, *, limit: int = 200) -> list[SearchHit]:
     words = query_words(query)
     # Pages of models that index CJK bigrams match the expanded terms; pages of models that do not (yet) still
     # match the query as typed, as Wagtail alone would find them. The two result lists are merged.
-    found: dict[int, tuple[object, float]] = {}
+    # The backends' scores are not comparable (SQLite's bm25 is better when lower, PostgreSQL's ts_rank when
+    # higher): each result keeps its best position in the backends' own relevance order.
+    found: dict[int, tuple[object, int]] = {}
     searches = [" ".join(terms)]
     plain = " ".join(words)
     if plain.lower() != searches[0]:
         searches.append(plain)
     for search_string in searches:
-        results = queryset.search(search_string, operator="and", order_by_relevance=True).annotate_score("_score")
-        for page in results[:limit]:
-            score = float(getattr(page, "_score", 0) or 0)
-            if page.pk not in found or found[page.pk][1] < score:
-                found[page.pk] = (page, score)
+        results = queryset.search(search_string, operator="and", order_by_relevance=True)
+        for position, page in enumerate(results[:limit]):
+            if page.pk not in found or found[page.pk][1] > position:
+                found[page.pk] = (page, position)
     hits = []
-    for page, score in found.values():
+    for page, position in found.values():
         specific = page.specific_deferred if hasattr(page, "specific_deferred") else page
         title = specific.title
         title_match = all(w.lower() in title.lower() for w in words)
@@ -197,6 +198,6 @@ def search_pages(queryset, query: str, *, limit: int = 200) -> list[SearchHit]:
         else:
             text = getattr(specific, "search_description", "") or ""
         hits.append(SearchHit(page=specific, title=highlight(title, words), snippet=snippet(text, words),
-                              title_match=title_match, score=score))
-    hits.sort(key=lambda hit: (not hit.title_match, -hit.score))
+                              title_match=title_match, position=position))
+    hits.sort(key=lambda hit: (not hit.title_match, hit.position))
     return hits

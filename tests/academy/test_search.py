@@ -141,3 +141,12 @@ def test_pages_without_bigram_fields_are_still_found_by_the_words_as_typed(clien
     home.save_revision().publish()  # indexed (a migration may have created it without indexing)
     _response, titles = result_titles(client, home.title)
     assert home.title in titles
+
+
+def test_within_non_title_matches_the_more_relevant_page_comes_first(client, home):
+    handbook = make_handbook(intended_readers="读者")
+    make_chapter(handbook, number=1, slug="once", title="第一章", summary="摘要。",
+                 body=[("paragraph", "<p>" + "居民生活保障。" * 30 + "社区团购。</p>")])
+    make_chapter(handbook, number=2, slug="often", title="第二章", summary="摘要。",
+                 body=[("paragraph", "<p>" + "组织社区团购,团购要公开价格。" * 10 + "</p>")])
+    assert result_titles(client, "团购")[1] == ["第二章", "第一章"]
