@@ -1,6 +1,8 @@
 """Public verification, the learner's list, downloads (holder and organisers only) and the JWKS."""
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -16,6 +18,8 @@ from academy import ratelimit
 from . import credentials, keys, selectors
 from .models import Certificate
 from .pdf import certificate_pdf
+
+logger = logging.getLogger(__name__)
 
 RATE_LIMITED = gettext_lazy("Too many verification requests from your network. Please wait a minute and try again.")
 
@@ -119,7 +123,12 @@ def download_credential(request, number: str):
     if not certificate.is_valid:
         return render(request, "certificates/credential_unavailable.html", {"certificate": certificate}, status=410)
     issuer = selectors.issuer_settings()
-    token = credentials.credential_jwt(certificate, issuer_url=issuer.issuer_url)
+    try:
+        token = credentials.credential_jwt(certificate, issuer_url=issuer.issuer_url)
+    except keys.SigningKeyError:
+        logger.exception("Cannot sign the credential of certificate %s", certificate.number)
+        return render(request, "certificates/credential_unavailable.html",
+                      {"certificate": certificate, "no_key": True}, status=503)
     response = HttpResponse(token, content_type=credentials.MEDIA_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{certificate.number}.jwt"'
     return response

@@ -125,3 +125,23 @@ def test_dev_key_directory_is_git_ignored():
 
     gitignore = (Path(__file__).resolve().parents[2] / ".gitignore").read_text().split()
     assert "/.keys/" in gitignore
+
+
+def test_credential_download_without_a_key_answers_503_not_500(client, settings, volunteer, certificate):
+    settings.CERTIFICATE_SIGNING_KEYS = ""
+    settings.CERTIFICATE_SIGNING_KEY_FILE = ""
+    settings.DEBUG = False
+    client.force_login(volunteer)
+    response = client.get(f"/certificates/{certificate.number}/credential.jwt")
+    assert response.status_code == 503
+    assert "稍后" in response.content.decode()
+
+
+def test_deploy_check_mentions_a_missing_key(settings):
+    from courses.certificates.checks import signing_key_configured
+
+    settings.CERTIFICATE_SIGNING_KEYS = ""
+    settings.CERTIFICATE_SIGNING_KEY_FILE = ""
+    assert [m.id for m in signing_key_configured(None)] == ["certificates.I001"]
+    settings.CERTIFICATE_SIGNING_KEY_FILE = "/etc/academy/keys.pem"
+    assert signing_key_configured(None) == []
