@@ -17,3 +17,10 @@ def test_catalogue_course_and_lesson_pages_render_for_an_enrolled_learner(client
     assert LessonProgress.objects.filter(user=volunteer, lesson=reading).exists()
     assert client.get("/courses/my/").status_code == 200
     assert client.get(quiz.url).status_code == 200
+
+
+def test_course_page_reads_in_chinese_with_whole_hours_and_an_enrol_button(client, outsider, course, reading):
+    client.force_login(outsider)
+    body = client.get(course.url).content.decode()
+    assert "认定 2 学时" in body and "报名本课程" in body
+    assert "经验与启示" not in body and "课时" in body  # the course's "Lessons", not the handbook's
