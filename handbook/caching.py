@@ -18,6 +18,7 @@ page is served, so forms keep working.
 """
 from __future__ import annotations
 
+import logging
 import re
 
 from django.conf import settings
@@ -31,6 +32,26 @@ CSRF_INPUT = re.compile(r'(<input type="hidden" name="csrfmiddlewaretoken" value
 CSRF_PLACEHOLDER = "\x00csrf\x00"
 HEADER = "X-Handbook-Cache"
 PREFIX = "handbook:page:"
+# Paths that are never Wagtail pages: the middleware does not even look them up.
+NOT_PAGES = ("/admin/", "/healthz", "/static/", "/media/", "/documents/", "/accounts/", "/i18n/", "/jsi18n/",
+             "/search/", "/ws/")
+logger = logging.getLogger(__name__)
+
+
+def _cache_get(key):
+    """A cache that does not answer degrades to rendering the page: readers never see an error because of it."""
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("handbook page cache unavailable (get)", exc_info=True)
+        return None
+
+
+def _cache_set(key, value) -> None:
+    try:
+        cache.set(key, value, CACHE_SECONDS)
+    except Exception:
+        logger.warning("handbook page cache unavailable (set)", exc_info=True)
 
 
 _FINGERPRINT_SQL = """
@@ -87,7 +108,7 @@ def cached_response(request):
     """The cached page for this anonymous request when it is still current, else None."""
     if not _cacheable(request):
         return None
-    entry = cache.get(_key(request))
+    entry = _cache_get(_key(request))
     if entry is None or entry["fingerprint"] != manual_fingerprint(entry["manual_path"]):
         return None
     return _respond(entry, request, "hit")
@@ -110,8 +131,8 @@ def serve_cached(page, request, render):
     if response.status_code == 200 and page.get_view_restrictions().count() == 0:
         content = CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", response.content.decode())
         key = _key(request)
-        cache.set(key, {"content": content, "content_type": response["Content-Type"], "fingerprint": fingerprint,
-                        "manual_path": manual_path, "page_id": page.pk}, CACHE_SECONDS)
+        _cache_set(key, {"content": content, "content_type": response["Content-Type"], "fingerprint": fingerprint,
+                         "manual_path": manual_path, "page_id": page.pk})
         _remember(page.pk, key)
     response[HEADER] = "miss"
     return response
@@ -125,7 +146,7 @@ class AnonymousPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD") and not request.GET:
+        if request.method in ("GET", "HEAD") and not request.GET and not request.path.startswith(NOT_PAGES):
             hit = cached_response(request)
             if hit is not None:
                 return hit
@@ -140,17 +161,20 @@ def _keys_key(page_id: int) -> str:
 
 
 def _remember(page_id: int, key: str) -> None:
-    known = cache.get(_keys_key(page_id)) or []
+    known = _cache_get(_keys_key(page_id)) or []
     if key not in known:
-        cache.set(_keys_key(page_id), (known + [key])[-20:], CACHE_SECONDS)
+        _cache_set(_keys_key(page_id), (known + [key])[-20:])
 
 
 def forget_page(page) -> None:
     """Delete the cached copies of `page` that this cache knows of (the fingerprint retires any others)."""
-    keys = cache.get(_keys_key(page.pk)) or []
-    if keys:
-        cache.delete_many(keys)
-    cache.delete(_keys_key(page.pk))
+    try:
+        keys = cache.get(_keys_key(page.pk)) or []
+        if keys:
+            cache.delete_many(keys)
+        cache.delete(_keys_key(page.pk))
+    except Exception:  # the fingerprint retires the entries anyway
+        logger.warning("handbook page cache unavailable (delete)", exc_info=True)
 
 
 def on_page_changed(sender, instance, **kwargs):

@@ -140,3 +140,17 @@ def test_adding_a_view_restriction_stops_serving_the_cached_page(client, chapter
 def test_query_string_bypasses_the_cache(client, chapters):
     client.get("/handbook/c1/")
     assert client.get("/handbook/c1/", {"utm": "x"})[HEADER] == "bypass"
+
+
+def test_a_cache_that_does_not_answer_is_treated_as_a_miss(chapters, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import override_settings
+
+    from handbook.caching import cached_response, forget_page
+
+    request = rf.get("/handbook/c1/")
+    request.user = AnonymousUser()
+    dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    with override_settings(CACHES=dead):
+        assert cached_response(request) is None
+        forget_page(chapters[0])  # publishing's clean-up does not fail either
