@@ -110,3 +110,21 @@ def test_organiser_edits_the_issuer_settings(client, organiser, issuer):
     client.force_login(organiser)
     url = reverse("wagtailsettings:edit", args=["certificates", "certificatesettings", issuer.site_id])
     assert client.get(url).status_code == 200
+
+
+def test_reissue_refuses_a_name_the_font_cannot_print(client, organiser, certificate):
+    client.force_login(organiser)
+    response = client.post(reverse("certificate_actions:reissue", args=[certificate.pk]), {"holder_name": "王𠀀", "reason": ""})
+    assert response.status_code == 200
+    assert "𠀀" in response.content.decode()
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID and certificate.successor is None
+
+
+def test_revoking_a_revoked_certificate_shows_an_error(client, organiser, certificate):
+    services.certificate_revoke(certificate=certificate, actor=organiser, reason="误发")
+    client.force_login(organiser)
+    response = client.post(reverse("certificate_actions:revoke", args=[certificate.pk]), {"reason": "再次撤销"})
+    assert response.status_code == 200
+    assert "只能撤销有效的证书" in response.content.decode()
+    assert CertificateEvent.objects.filter(certificate=certificate, action="revoked").count() == 1
