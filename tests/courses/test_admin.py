@@ -37,3 +37,10 @@ def test_a_reading_lesson_with_a_prerequisite_is_created_through_the_admin(clien
     assert response.status_code == 302, response.context["form"].errors if response.context else response
     lesson = LessonPage.objects.get(slug="second")
     assert lesson.live and list(lesson.prerequisites.all()) == [reading]
+
+
+def test_course_and_lesson_pages_render_as_previews_for_editors(course, quiz, reading):
+    for page in (course, quiz, reading):
+        response = page.make_preview_request()
+        assert response.status_code == 200
+        assert page.title in response.render().content.decode()
