@@ -50,3 +50,19 @@ def test_reader_on_a_phone_reads_a_chapter_to_the_end_and_the_progress_bar_moves
     assert "width: 50%" in bar.locator("span").get_attribute("style")
     assert page.locator(".toc-item.is-read").count() == 1
     page.screenshot(path="/tmp/handbook-e2e-index.png", full_page=True)
+
+
+def test_a_chapter_that_ends_on_the_first_screen_counts_as_read_only_after_a_while(asgi_server, phone_page):
+    handbook = make_handbook(parent=make_home())
+    make_chapter(handbook, number=1, slug="short", title="短章节")
+    reader = UserFactory(username="short-reader")
+    page = phone_page
+    log_in(page, asgi_server, "short-reader", DEFAULT_PASSWORD)
+    page.clock.install()
+    page.goto(f"{asgi_server}/handbook/short/")
+    page.clock.run_for(5_000)
+    page.wait_for_timeout(300)
+    assert not ChapterRead.objects.filter(user=reader).exists()
+    page.clock.run_for(11_000)
+    page.get_by_test_id("read-status").get_by_text("你已读完本章").wait_for()
+    assert ChapterRead.objects.get(user=reader).method == "end"
