@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Anonymous handbook pages from the cache, before Wagtail's routing (handbook/caching.py).
+    "handbook.caching.AnonymousPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -191,11 +193,24 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 WAGTAIL_SITE_NAME = "联动学堂"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
-WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "zip", "odt", "ods"]
+WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "zip", "odt", "ods",
+                          "mp4", "webm", "m4v", "ogv", "mp3", "m4a", "wav"]  # media for video lessons (courses)
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 # Wagtail's own telemetry and update check reach foreign hosts: off.
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+
+# --- Certificates -----------------------------------------------------------------------------------------------
+# Private signing keys for the portable credentials (VC-JWT): PEM text, or a path to a PEM file. Never commit them.
+# With DEBUG on and neither set, a development key is generated into .keys/ (git-ignored); with DEBUG off, signing
+# stops with a clear error. `manage.py certificate_keys generate|rotate|list` manages them (docs/certificates.md).
+CERTIFICATE_SIGNING_KEYS = env.str("CERTIFICATE_SIGNING_KEYS", default="", multiline=True)
+CERTIFICATE_SIGNING_KEY_FILE = env.str("CERTIFICATE_SIGNING_KEY_FILE", default="")
+CERTIFICATE_DEV_KEY_FILE = BASE_DIR / ".keys" / "certificate-signing.pem"
+CERTIFICATE_NUMBER_PREFIX = env.str("CERTIFICATE_NUMBER_PREFIX", default="LA")
+# Look-ups of the public verification page per client address within CERTIFICATE_VERIFY_RATE_WINDOW seconds.
+CERTIFICATE_VERIFY_RATE_LIMIT = env.int("CERTIFICATE_VERIFY_RATE_LIMIT", default=30)
+CERTIFICATE_VERIFY_RATE_WINDOW = env.int("CERTIFICATE_VERIFY_RATE_WINDOW", default=60)
 
 # --- E-mail -----------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")

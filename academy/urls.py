@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("search/", views.search, name="search"),
+    path("", include("courses.certificates.urls")),  # /certificates/… and /.well-known/jwks.json
 ]
 
 if settings.SERVE_FILES:

@@ -1,20 +1,24 @@
 """Cross-cutting views of the top floor: site search."""
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from wagtail.models import Page
 
-MAX_QUERY_LENGTH = 100
+from academy.search import MAX_QUERY_LENGTH, search_pages, validate_query
+
+RESULTS_PER_PAGE = 10
+
+__all__ = ["MAX_QUERY_LENGTH", "search"]
 
 
 def search(request):
+    """Site search (/search/?q=): Chinese words of two or more characters are found inside longer text; title
+    matches first; snippets highlight the match. Nothing the user typed is echoed unescaped."""
     query = (request.GET.get("q") or "").strip()
     error = None
     results = None
-    if "q" in request.GET and not query:
-        error = _("Type a word to search for.")
-    elif len(query) > MAX_QUERY_LENGTH:
-        error = _("Your search is too long: use at most %(n)s characters.") % {"n": MAX_QUERY_LENGTH}
-    elif query:
-        results = Paginator(Page.objects.live().public().specific().search(query), 10).get_page(request.GET.get("page"))
+    if "q" in request.GET:
+        error = validate_query(query)
+        if error is None:
+            hits = search_pages(Page.objects.live().public(), query)
+            results = Paginator(hits, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "academy/search.html", {"query": query, "results": results, "error": error})

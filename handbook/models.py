@@ -1,1 +1,257 @@
-"""Models of the handbook app."""
+"""The handbook: the 三社联动 work manual (HandbookPage at /handbook/) and its chapters (ChapterPage), and the
+record of which signed-in reader has read which chapter (ChapterRead)."""
+from __future__ import annotations
+
+import math
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from academy.search import CJKSearchMixin, cjk_search_fields
+from handbook.blocks import ChapterBodyBlock, heading_anchor
+from handbook.caching import serve_cached
+
+# Chinese readers read about 400 characters a minute (CJK characters and other non-space characters alike).
+CHARACTERS_PER_MINUTE = 400
+
+AUDIENCE_CHOICES = [
+    ("community_workers", _("Community workers")),
+    ("social_workers", _("Social workers")),
+    ("volunteers", _("Volunteers")),
+    ("social_organisations", _("Social organisations")),
+]
+AUDIENCE_UNKNOWN = _("Unknown audience: %(value)s.")
+
+
+def stream_text(raw_data) -> str:
+    """All the words of a StreamField's raw data as plain text (rich text stripped), in order."""
+    parts: list[str] = []
+
+    def walk(value):
+        if isinstance(value, str):
+            parts.append(strip_tags(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key not in {"kind", "document", "image", "embed", "file_url", "id", "type"}:
+                    walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    for block in raw_data or []:
+        if isinstance(block, dict) and block.get("type") in {"document", "image", "video"}:
+            walk({k: v for k, v in (block.get("value") or {}).items() if k in {"title", "description", "caption", "alt"}})
+        elif isinstance(block, dict):
+            walk(block.get("value"))
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def reading_minutes_for(text: str) -> int:
+    characters = sum(1 for ch in text if not ch.isspace())
+    return max(1, math.ceil(characters / CHARACTERS_PER_MINUTE))
+
+
+class HandbookPage(RoutablePageMixin, CJKSearchMixin, Page):
+    """The manual: its table of contents at /handbook/ and the whole manual to print at /handbook/print/."""
+
+    edition = models.CharField(_("edition"), max_length=60, blank=True, help_text=_("For example 第一版."))
+    published_date = models.DateField(_("date of this edition"), null=True, blank=True)
+    introduction = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link", "ol", "ul"])
+    intended_readers = models.TextField(_("intended readers"), blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldRowPanel([FieldPanel("edition"), FieldPanel("published_date")], heading=_("Edition")),
+        FieldPanel("introduction"),
+        FieldPanel("intended_readers"),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("introduction"),
+        index.SearchField("intended_readers"),
+    ] + cjk_search_fields()
+
+    parent_page_types = ["academy.HomePage"]
+    subpage_types = ["handbook.ChapterPage"]
+    max_count = 1
+    template = "handbook/handbook_page.html"
+
+    class Meta:
+        verbose_name = _("work manual")
+        verbose_name_plural = _("work manuals")
+
+    def get_search_text(self) -> str:
+        return " ".join([strip_tags(self.introduction or ""), self.intended_readers or ""])
+
+    def chapters(self):
+        """The live, public chapters in reading order."""
+        return ChapterPage.objects.child_of(self).live().public().order_by("number", "path")
+
+    def get_context(self, request, *args, **kwargs):
+        from handbook.selectors import handbook_progress
+
+        context = super().get_context(request, *args, **kwargs)
+        chapters = list(self.chapters())
+        context["chapters"] = chapters
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            progress = handbook_progress(user=user, handbook=self, chapters=chapters)
+            context["progress"] = progress
+            for chapter in chapters:
+                chapter.is_read = chapter.pk in progress.read_ids
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        return serve_cached(self, request, lambda: super(HandbookPage, self).serve(request, *args, **kwargs))
+
+    @path("print/", name="print")
+    def print_view(self, request):
+        """Every chapter on one page, for organisers who print and distribute the manual offline."""
+        return self.render(request, template="handbook/handbook_print.html")
+
+
+class ChapterPageForm(WagtailAdminPageForm):
+    audience = forms.MultipleChoiceField(
+        choices=AUDIENCE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False, label=_("Audience"),
+    )
+
+
+class ChapterPage(RoutablePageMixin, CJKSearchMixin, Page):
+    """A chapter of the manual at /handbook/<slug>/."""
+
+    number = models.PositiveSmallIntegerField(_("chapter number"), help_text=_("Chapters are listed in this order."))
+    summary = models.TextField(_("summary"), max_length=500,
+                               help_text=_("Two or three sentences shown in the table of contents."))
+    audience = models.JSONField(_("audience"), default=list, blank=True)
+    body = StreamField(ChapterBodyBlock(), verbose_name=_("body"), blank=True)
+    reading_minutes = models.PositiveSmallIntegerField(_("reading time (minutes)"), default=1, editable=False)
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel([FieldPanel("number"), FieldPanel("summary"), FieldPanel("audience")], heading=_("Chapter")),
+        FieldPanel("body"),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.FilterField("number"),
+    ] + cjk_search_fields()
+    base_form_class = ChapterPageForm
+
+    parent_page_types = ["handbook.HandbookPage"]
+    subpage_types: list[str] = []
+    template = "handbook/chapter_page.html"
+
+    class Meta:
+        verbose_name = _("chapter")
+        verbose_name_plural = _("chapters")
+
+    def clean(self):
+        super().clean()
+        known = {value for value, _label in AUDIENCE_CHOICES}
+        unknown = [value for value in (self.audience or []) if value not in known]
+        if unknown:
+            raise ValidationError({"audience": AUDIENCE_UNKNOWN % {"value": ", ".join(map(str, unknown))}})
+
+    def save(self, *args, **kwargs):
+        self.reading_minutes = reading_minutes_for(self.body_text())
+        return super().save(*args, **kwargs)
+
+    def serve(self, request, *args, **kwargs):
+        return serve_cached(self, request, lambda: super(ChapterPage, self).serve(request, *args, **kwargs))
+
+    @path("read/", name="mark_read")
+    def mark_read(self, request):
+        from handbook.views import chapter_mark_read_view
+
+        return chapter_mark_read_view(request, self)
+
+    # --- Text, contents, navigation ---------------------------------------------------------------------------
+    def body_text(self) -> str:
+        return stream_text(self.body.raw_data)
+
+    def get_search_text(self) -> str:
+        return "\n".join([self.summary or "", self.body_text()])
+
+    def audience_labels(self) -> list[str]:
+        labels = dict(AUDIENCE_CHOICES)
+        return [str(labels[value]) for value in self.audience or [] if value in labels]
+
+    def body_blocks(self) -> list:
+        """The body's blocks, headings given unique anchors (`block.anchor`)."""
+        seen: set[str] = set()
+        blocks = []
+        for position, block in enumerate(self.body):
+            block.anchor = ""
+            if block.block_type == "heading":
+                anchor = heading_anchor(block.value, position)
+                if anchor in seen:
+                    anchor = f"{anchor}-{position}"
+                seen.add(anchor)
+                block.anchor = anchor
+            blocks.append(block)
+        return blocks
+
+    def contents(self) -> list[dict]:
+        """In-page contents: the section headings with their anchors."""
+        return [{"anchor": block.anchor, "text": block.value}
+                for block in self.body_blocks() if block.block_type == "heading"]
+
+    def siblings_in_order(self):
+        return ChapterPage.objects.sibling_of(self).live().public().order_by("number", "path")
+
+    def previous_chapter(self):
+        return self.siblings_in_order().filter(
+            models.Q(number__lt=self.number) | models.Q(number=self.number, path__lt=self.path)
+        ).exclude(pk=self.pk).last()
+
+    def next_chapter(self):
+        return self.siblings_in_order().filter(
+            models.Q(number__gt=self.number) | models.Q(number=self.number, path__gt=self.path)
+        ).exclude(pk=self.pk).first()
+
+    def get_context(self, request, *args, **kwargs):
+        from handbook.selectors import chapter_is_read
+
+        context = super().get_context(request, *args, **kwargs)
+        context["blocks"] = self.body_blocks()
+        context["contents"] = [{"anchor": b.anchor, "text": b.value} for b in context["blocks"]
+                               if b.block_type == "heading"]
+        context["previous_chapter"] = self.previous_chapter()
+        context["next_chapter"] = self.next_chapter()
+        context["handbook"] = self.get_parent().specific
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            context["is_read"] = chapter_is_read(user=user, chapter=self)
+        return context
+
+
+class ChapterRead(models.Model):
+    """A signed-in reader has read a chapter: reached its end or pressed "mark as read". One row per reader and
+    chapter (a database constraint), kept when the chapter is edited; never shown to anyone but the reader."""
+
+    class Method(models.TextChoices):
+        REACHED_END = "end", _("Reached the end")
+        BUTTON = "button", _("Marked as read")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chapters_read",
+                             verbose_name=_("reader"))
+    chapter = models.ForeignKey(ChapterPage, on_delete=models.CASCADE, related_name="reads",
+                                verbose_name=_("chapter"))
+    method = models.CharField(_("how"), max_length=10, choices=Method.choices, default=Method.BUTTON)
+    read_at = models.DateTimeField(_("read at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chapter read")
+        verbose_name_plural = _("chapters read")
+        constraints = [models.UniqueConstraint(fields=["user", "chapter"], name="handbook_chapterread_once")]
+
+    def __str__(self):
+        return f"{self.user} · {self.chapter}"

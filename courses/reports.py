@@ -1,0 +1,153 @@
+"""Reports for organisers: enrolments per course, progress distribution, completion funnel per lesson, quiz score
+distribution, and the learner table that the CSV and XLSX exports write. Reads only; numbers come from
+courses.completion (course_report_rows), so the admin and the learners' pages agree.
+"""
+import csv
+import io
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses import completion
+from courses.models import CoursePage, Enrolment, LessonPage, QuizAttempt
+
+PROGRESS_BUCKETS = [(0, 0), (1, 25), (26, 50), (51, 75), (76, 99), (100, 100)]
+SCORE_BUCKETS = [(low, low + 9 if low < 90 else 100) for low in range(0, 100, 10)]
+
+
+@dataclass
+class Bar:
+    label: str
+    value: int
+    secondary: int | None = None
+
+
+def course_summaries() -> list[dict]:
+    """One row per course: enrolments (self / cohort), completions, completion rate."""
+    courses = CoursePage.objects.order_by("path").annotate(
+        enrolled=Count("enrolments", distinct=True),
+        self_enrolled=Count("enrolments", filter=Q(enrolments__source=Enrolment.Source.SELF), distinct=True),
+        cohort_enrolled=Count("enrolments", filter=Q(enrolments__source=Enrolment.Source.COHORT), distinct=True),
+        completed=Count("enrolments__completion", distinct=True),
+    )
+    rows = []
+    for course in courses:
+        rate = round(100 * course.completed / course.enrolled) if course.enrolled else 0
+        rows.append({"course": course, "enrolled": course.enrolled, "self_enrolled": course.self_enrolled,
+                     "cohort_enrolled": course.cohort_enrolled, "completed": course.completed, "rate": rate})
+    return rows
+
+
+def course_report(course: CoursePage) -> dict:
+    lessons = list(course.lessons())
+    rows = completion.course_report_rows(course=course, lessons=lessons)
+    distribution = []
+    for low, high in PROGRESS_BUCKETS:
+        label = f"{low}%" if low == high else f"{low}–{high}%"
+        distribution.append(Bar(label, sum(1 for row in rows if low <= row.percent <= high)))
+    funnel = [
+        Bar(lesson.title, sum(1 for row in rows if lesson.pk in row.completed_lesson_ids),
+            sum(1 for row in rows if lesson.pk in row.started_lesson_ids))
+        for lesson in lessons
+    ]
+    quizzes = []
+    for lesson in lessons:
+        if lesson.kind != LessonPage.Kind.QUIZ:
+            continue
+        attempts = list(QuizAttempt.objects.filter(lesson=lesson, submitted_at__isnull=False).values_list("score", "passed"))
+        bars = [Bar(f"{low}–{high}", sum(1 for score, _p in attempts if low <= (score or 0) <= high)) for low, high in SCORE_BUCKETS]
+        quizzes.append({
+            "lesson": lesson, "bars": bars, "attempts": len(attempts),
+            "pass_rate": round(100 * sum(1 for _s, passed in attempts if passed) / len(attempts)) if attempts else 0,
+            "average": round(sum(score or 0 for score, _p in attempts) / len(attempts)) if attempts else 0,
+        })
+    enrolled = len(rows)
+    done = sum(1 for row in rows if row.completed_at)
+    return {
+        "course": course, "lessons": lessons, "rows": rows, "enrolled": enrolled, "completed": done,
+        "in_progress": sum(1 for row in rows if not row.completed_at and row.started_lesson_ids),
+        "rate": round(100 * done / enrolled) if enrolled else 0,
+        "distribution": distribution, "funnel": funnel, "quizzes": quizzes,
+    }
+
+
+STATUS_LABELS = {completion.COMPLETED: "completed", completion.IN_PROGRESS: "in progress", completion.NOT_STARTED: "not started"}
+
+
+def export_table(course: CoursePage) -> tuple[list[str], list[list]]:
+    """The learner table: one row per enrolment, one column per lesson (its status)."""
+    report = course_report(course)
+    header = [_("Username"), _("Name"), _("Phone"), _("Organisation"), _("City"), _("Enrolled at"), _("Source"),
+              _("Progress (%)"), _("Completed at")] + [lesson.title for lesson in report["lessons"]]
+    status_text = {"completed": _("Completed"), "in_progress": _("In progress"), "not_started": _("Not started")}
+    local = timezone.localtime
+    table = []
+    for row in report["rows"]:
+        user = row.enrolment.user
+        cells = [user.username, user.real_name, user.phone, user.organisation, user.city,
+                 local(row.enrolment.enrolled_at).strftime("%Y-%m-%d %H:%M"), row.enrolment.get_source_display(),
+                 row.percent, local(row.completed_at).strftime("%Y-%m-%d %H:%M") if row.completed_at else ""]
+        for lesson in report["lessons"]:
+            if lesson.pk in row.completed_lesson_ids:
+                cells.append(status_text["completed"])
+            elif lesson.pk in row.started_lesson_ids:
+                cells.append(status_text["in_progress"])
+            else:
+                cells.append(status_text["not_started"])
+        table.append(cells)
+    return header, table
+
+
+def _safe(value):
+    """Spreadsheet formula injection: a cell starting with = + - @ is read as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(header, table) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_safe(cell) for cell in header])
+    writer.writerows([[_safe(cell) for cell in row] for row in table])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM lets Excel read UTF-8 Chinese
+
+
+def to_xlsx(header, table, title: str) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "report")
+    sheet.append([_safe(cell) for cell in header])
+    for row in table:
+        sheet.append([_safe(cell) for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def summary_table() -> tuple[list[str], list[list]]:
+    header = [_("Course"), _("Enrolled"), _("Self-enrolled"), _("Cohort import"), _("Completed"), _("Completion rate (%)")]
+    rows = [[r["course"].title, r["enrolled"], r["self_enrolled"], r["cohort_enrolled"], r["completed"], r["rate"]]
+            for r in course_summaries()]
+    return header, rows
+
+
+def svg_bars(bars: list[Bar], *, width: int = 640, row_height: int = 28, label_width: int = 220, title: str = "") -> dict:
+    """Geometry for a horizontal bar chart drawn as inline SVG by templates/courses/admin/bars.svg.html."""
+    largest = max([bar.secondary or 0 for bar in bars] + [bar.value for bar in bars] + [1])
+    plot = width - label_width - 60
+    items = []
+    for index, bar in enumerate(bars):
+        y = index * row_height
+        items.append({
+            "label": bar.label if len(bar.label) <= 18 else bar.label[:17] + "…",
+            "full_label": bar.label, "value": bar.value, "secondary": bar.secondary, "y": y, "text_y": y + row_height * 0.65,
+            "width": round(plot * bar.value / largest, 1),
+            "secondary_width": round(plot * (bar.secondary or 0) / largest, 1) if bar.secondary is not None else None,
+            "value_x": label_width + round(plot * max(bar.value, bar.secondary or 0) / largest, 1) + 6,
+        })
+    return {"items": items, "width": width, "height": max(row_height * len(bars), row_height),
+            "label_width": label_width, "bar_height": row_height - 8, "title": title}

@@ -1,0 +1,23 @@
+"""Admin wiring of the handbook: the "Work manual reading" report (Reports menu, accounts.view_reports)."""
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from handbook import admin_views
+
+
+class ReadingReportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.REPORTS_PERMISSION)
+
+
+@hooks.register("register_admin_urls")
+def register_handbook_report_urls():
+    return [path("handbook-reading/", admin_views.reading_report, name="handbook_reading_report")]
+
+
+@hooks.register("register_reports_menu_item")
+def register_handbook_report_menu_item():
+    return ReadingReportMenuItem(_("Work manual reading"), reverse("handbook_reading_report"),
+                                 icon_name="doc-full-inverse", order=110)
