@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -29,6 +30,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from academy.search import CJKSearchMixin, cjk_search_fields
 from courses.blocks import QuestionBlock
 
 RICH_TEXT_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul", "blockquote", "hr", "image", "embed"]
@@ -82,7 +84,7 @@ class CourseIndexPage(RoutablePageMixin, Page):
         return views.my_learning(request, self)
 
 
-class CoursePage(RoutablePageMixin, Page):
+class CoursePage(RoutablePageMixin, CJKSearchMixin, Page):
     class CompletionRule(models.TextChoices):
         ALL_REQUIRED = "all_required", _("Every required lesson is complete")
         THRESHOLD = "threshold", _("A share of the required lessons is complete and every required quiz is passed")
@@ -124,8 +126,13 @@ class CoursePage(RoutablePageMixin, Page):
             heading=_("Completion and certificate"),
         ),
     ]
-    search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("audience")]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"), index.SearchField("audience"),
+    ] + cjk_search_fields()
     parent_page_types = ["courses.CourseIndexPage"]
+
+    def get_search_text(self) -> str:
+        return "\n".join([self.summary or "", self.audience or "", self.learning_outcomes or ""])
     subpage_types = ["courses.LessonPage"]
 
     class Meta:
@@ -172,7 +179,7 @@ class LessonPageForm(WagtailAdminPageForm):
         field.queryset = queryset
 
 
-class LessonPage(RoutablePageMixin, Page):
+class LessonPage(RoutablePageMixin, CJKSearchMixin, Page):
     class Kind(models.TextChoices):
         READING = "reading", _("Reading")
         VIDEO = "video", _("Video")
@@ -242,7 +249,11 @@ class LessonPage(RoutablePageMixin, Page):
             heading=_("Live session attendance"),
         ),
     ]
-    search_fields = Page.search_fields + [index.SearchField("body")]
+    # The quiz questions (and their answer key) are never indexed: only the lesson's body is searchable.
+    search_fields = Page.search_fields + [index.SearchField("body")] + cjk_search_fields()
+
+    def get_search_text(self) -> str:
+        return strip_tags(self.body or "")
     base_form_class = LessonPageForm
     parent_page_types = ["courses.CoursePage"]
     subpage_types = []
