@@ -35,7 +35,7 @@ class QuestionBlock(blocks.StructBlock):
         label = _("question")
         template = "courses/blocks/question_preview.html"
         preview_value = {
-            "text": "在三社联动中,通常由哪一方运用专业方法评估居民需求?",
+            "text": "在三社联动中，通常由哪一方运用专业方法评估居民需求？",
             "kind": "single",
             "choices": [{"text": "社会工作者", "correct": True}, {"text": "物业公司", "correct": False}],
             "explanation": "社会工作者的专业优势在于需求评估和方案设计。",

@@ -88,9 +88,9 @@ class CaseStoryBlock(blocks.StructBlock):
         preview_template = PREVIEW_TEMPLATE
         preview_value = {
             "title": "一个老旧小区里的三方分工",
-            "situation": "<p>居委会人手不足,热心居民不知道能帮什么忙。</p>",
-            "action": "<p>社工把求助统一登记,按类别分派给志愿者。</p>",
-            "lessons": "<p>分工清楚、信息统一,是联动的前提。</p>",
+            "situation": "<p>居委会人手不足，热心居民不知道能帮什么忙。</p>",
+            "action": "<p>社工把求助统一登记，按类别分派给志愿者。</p>",
+            "lessons": "<p>分工清楚、信息统一，是联动的前提。</p>",
         }
 
 
@@ -132,7 +132,7 @@ class DocumentBlock(blocks.StructBlock):
         label = _("Downloadable form or template")
         template = "handbook/blocks/document.html"
         preview_template = PREVIEW_TEMPLATE
-        preview_value = {"title": "居民求助登记表(模板)", "description": "可打印的登记表,供楼栋长使用。"}
+        preview_value = {"title": "居民求助登记表（模板）", "description": "可打印的登记表，供楼栋长使用。"}
 
 
 class ImageBlock(blocks.StructBlock):

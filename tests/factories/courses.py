@@ -15,7 +15,7 @@ from .pages import add_child_once, make_home
 
 DEFAULT_QUESTIONS = [
     {
-        "text": "志愿者上岗前发现自己发热,应该怎么做?",
+        "text": "志愿者上岗前发现自己发热，应该怎么做？",
         "kind": "single",
         "choices": [
             {"text": "不上岗并告知带队人", "correct": True},
@@ -25,14 +25,14 @@ DEFAULT_QUESTIONS = [
         "explanation": "带病上岗会把风险带给居民和同伴。",
     },
     {
-        "text": "下列哪些做法能保护居民信息?(多选)",
+        "text": "下列哪些做法能保护居民信息？（多选）",
         "kind": "multiple",
         "choices": [
             {"text": "名单只用于本次任务", "correct": True},
             {"text": "把名单截图转发到其他群", "correct": False},
             {"text": "任务结束后删除名单", "correct": True},
         ],
-        "explanation": "居民信息只为服务目的使用,用完即删。",
+        "explanation": "居民信息只为服务目的使用，用完即删。",
     },
 ]
 
@@ -55,7 +55,7 @@ def make_course_index(home=None) -> CourseIndexPage:
     if existing is not None:
         return existing
     home = home or make_home()
-    return add_child_once(home, CourseIndexPage(title="课程", slug="courses", intro="<p>短小实用的实务课程,学完可获得培训证书。</p>"))
+    return add_child_once(home, CourseIndexPage(title="课程", slug="courses", intro="<p>短小实用的实务课程，学完可获得培训证书。</p>"))
 
 
 def make_course(parent=None, **overrides) -> CoursePage:
@@ -156,7 +156,7 @@ def demo_video_document():
 
     from wagtail.documents.models import Document
 
-    existing = Document.objects.filter(title="演示视频:危机中的三种联动").first()
+    existing = Document.objects.filter(title="演示视频：危机中的三种联动").first()
     if existing is not None:
         return existing
     buffer = BytesIO()
@@ -167,7 +167,7 @@ def demo_video_document():
         track.setframerate(rate)
         tone = bytes(128 + int(6 * math.sin(2 * math.pi * 220 * i / rate)) for i in range(rate))
         track.writeframes(tone * DEMO_VIDEO_SECONDS)
-    return make_video_document(title="演示视频:危机中的三种联动", content=buffer.getvalue(), name="three-kinds-of-linkage.wav")
+    return make_video_document(title="演示视频：危机中的三种联动", content=buffer.getvalue(), name="three-kinds-of-linkage.wav")
 
 
 def _live_session_page(slug: str):

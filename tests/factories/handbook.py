@@ -48,7 +48,7 @@ def make_chapter(handbook: HandbookPage, **overrides) -> ChapterPage:
             ("heading", "一、为什么要做"),
             ("paragraph", "<p>社区工作需要居民和志愿者共同参与。</p>"),
             ("heading", "二、怎样去做"),
-            ("paragraph", "<p>先摸清需求,再分工协作。</p>"),
+            ("paragraph", "<p>先摸清需求，再分工协作。</p>"),
         ],
     }
     fields.update(overrides)
