@@ -8,6 +8,12 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 # Set Django up before anything imports models (consumers do).
 django_asgi_app = get_asgi_application()
 
+# Under Daphne: WebSocket frames go straight to the socket when nothing waits before them, and a client that stops
+# reading is disconnected once its unsent output passes LIVE_SEND_BUFFER_LIMIT (live/transport.py).
+from live import transport  # noqa: E402
+
+transport.install()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
