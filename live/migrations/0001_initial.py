@@ -88,8 +88,8 @@ class Migration(migrations.Migration):
             name='Panelist',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
-                ('title', models.CharField(blank=True, help_text='For example: associate professor.', max_length=80, verbose_name='title')),
+                ('name', models.CharField(max_length=60, verbose_name='full name')),
+                ('title', models.CharField(blank=True, help_text='For example: associate professor.', max_length=80, verbose_name='job title')),
                 ('organisation', models.CharField(blank=True, max_length=120, verbose_name='organisation')),
                 ('city', models.CharField(blank=True, max_length=60, verbose_name='city')),
                 ('bio', models.TextField(blank=True, verbose_name='biography')),

@@ -39,8 +39,8 @@ class CoursePageChooserPanel(PageChooserPanel):
 class Panelist(index.Indexed, models.Model):
     """A speaker on an expert panel or the teacher of a live class (a Wagtail snippet)."""
 
-    name = models.CharField(_("name"), max_length=60)
-    title = models.CharField(_("title"), max_length=80, blank=True, help_text=_("For example: associate professor."))
+    name = models.CharField(_("full name"), max_length=60)
+    title = models.CharField(_("job title"), max_length=80, blank=True, help_text=_("For example: associate professor."))
     organisation = models.CharField(_("organisation"), max_length=120, blank=True)
     city = models.CharField(_("city"), max_length=60, blank=True)
     photo = models.ForeignKey(
