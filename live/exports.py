@@ -1,8 +1,8 @@
 """After the session: the Q&A, the attendance and the registrations as CSV (UTF-8 with BOM, for Excel) or XLSX.
 
 The rows of questions and attendance come from the room's selectors (live/selectors/room.py:
-`questions_for_export(session)` and `attendance_for_export(session)`), which yield one dict per row; the dict's keys
-become the columns, labelled in Chinese by COLUMN_LABELS. Registrations are this module's own.
+`questions_for_export(session)` and `attendance_for_export(session)`); registrations are this module's own. Each
+table is a list of dicts whose keys become the columns, labelled in Chinese by COLUMN_LABELS.
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ COLUMN_LABELS = {
     "registered_at": gettext_lazy("Registered at"),
     "cancelled_at": gettext_lazy("Cancelled at"),
     "reminded_at": gettext_lazy("Reminder sent at"),
-    "attended_minutes": gettext_lazy("Minutes attended"),
+    "connections": gettext_lazy("Connections"),
 }
 
 WHAT = {
@@ -73,22 +73,63 @@ class Table:
     rows: list[list] = field(default_factory=list)
 
 
-def _room_selector(name: str):
-    try:
-        from live.selectors import room
-    except ImportError:
-        return None
-    return getattr(room, name, None)
-
-
 def available(session) -> list[dict]:
     """The exports the attendee page offers, with their route suffixes."""
-    items = []
-    for what, label in WHAT.items():
-        if what != "registrations" and _room_selector(f"{what}_for_export") is None:
-            continue
-        items.append({"what": what, "label": label, "csv": f"export/{what}.csv", "xlsx": f"export/{what}.xlsx"})
-    return items
+    return [
+        {"what": what, "label": label, "csv": f"export/{what}.csv", "xlsx": f"export/{what}.xlsx"}
+        for what, label in WHAT.items()
+    ]
+
+
+def _user_columns(user) -> dict:
+    return {
+        "username": user.username if user else "",
+        "real_name": user.real_name if user else "",
+        "role": user.get_role_display() if user else "",
+        "organisation": user.organisation if user else "",
+        "city": user.city if user else "",
+    }
+
+
+def _questions(session) -> list[dict]:
+    from live.selectors.room import questions_for_export
+
+    return [
+        {
+            "id": q.pk,
+            "asked_at": q.created_at,
+            "real_name": q.author.display_name,
+            "username": q.author.username,
+            "anonymous": q.anonymous,
+            "text": q.text,
+            "topic": q.topic.title if q.topic_id else "",
+            "status": q.get_status_display(),
+            "votes": q.vote_count,
+            "pinned": q.pinned,
+            "reply": q.reply,
+            "replied_by": q.replied_by.display_name if q.replied_by_id else "",
+            "answered_at": q.answered_at,
+        }
+        for q in questions_for_export(session)
+    ]
+
+
+def _attendance(session) -> list[dict]:
+    from live.selectors.room import attendance_for_export
+
+    registered = set(Registration.objects.active().filter(session=session).values_list("user_id", flat=True))
+    rows = []
+    for row in attendance_for_export(session):
+        user = row.get("user")
+        rows.append({
+            **_user_columns(user),
+            "registered": bool(user and user.pk in registered),
+            "first_joined": row.get("first_joined"),
+            "last_left": row.get("last_left"),
+            "connections": row.get("connections"),
+            "minutes": row.get("minutes"),
+        })
+    return rows
 
 
 def _registrations(session) -> list[dict]:
@@ -109,23 +150,24 @@ def _registrations(session) -> list[dict]:
     ]
 
 
-def _from_dicts(title: str, rows: list[dict]) -> Table:
-    keys: list[str] = []
-    for row in rows:
-        for key in row:
-            if key not in keys:
-                keys.append(key)
-    headers = [str(COLUMN_LABELS.get(key, key)) for key in keys]
-    return Table(title=title, headers=headers, rows=[[row.get(key) for key in keys] for row in rows])
+COLUMNS = {
+    "registrations": ["username", "real_name", "role", "organisation", "city", "email", "registered_at",
+                      "cancelled_at", "reminded_at"],
+    "questions": ["id", "asked_at", "real_name", "username", "anonymous", "text", "topic", "status", "votes",
+                  "pinned", "reply", "replied_by", "answered_at"],
+    "attendance": ["username", "real_name", "role", "organisation", "city", "registered", "first_joined",
+                   "last_left", "connections", "minutes"],
+}
 
 
 def table(session, what: str) -> Table:
-    title = str(WHAT[what])
-    if what == "registrations":
-        return _from_dicts(title, _registrations(session))
-    selector = _room_selector(f"{what}_for_export")
-    rows = list(selector(session)) if selector else []
-    return _from_dicts(title, [dict(row) for row in rows])
+    rows = {"registrations": _registrations, "questions": _questions, "attendance": _attendance}[what](session)
+    keys = COLUMNS[what]
+    return Table(
+        title=str(WHAT[what]),
+        headers=[str(COLUMN_LABELS.get(key, key)) for key in keys],
+        rows=[[row.get(key) for key in keys] for row in rows],
+    )
 
 
 def _cell(value):

@@ -262,7 +262,9 @@ class LiveSessionPage(RoutablePageMixin, Page):
 
         return views.registered(request, self)
 
-    @path("calendar.ics", name="calendar")
+    # Wagtail's page URLs have no dots: live/urls.py hands /…/calendar.ics and /…/export/x.csv to Wagtail's serve,
+    # which passes the last component here with the trailing slash every route gets.
+    @path("calendar.ics/", name="calendar")
     def calendar(self, request):
         from live import views
 
@@ -274,7 +276,7 @@ class LiveSessionPage(RoutablePageMixin, Page):
 
         return views.attendees(request, self)
 
-    @re_path(r"^export/(?P<what>questions|attendance)\.(?P<fmt>csv|xlsx)$", name="export")
+    @re_path(r"^export/(?P<what>questions|attendance|registrations)\.(?P<fmt>csv|xlsx)/$", name="export")
     def export(self, request, what, fmt):
         from live import views
 

@@ -24,14 +24,9 @@ class AnsweredQuestion:
 
 
 def answered_questions(session: LiveSessionPage) -> list[AnsweredQuestion]:
-    """The room's answered questions with their replies, most voted first (authors of anonymous ones stay hidden)."""
-    from live.models import Question
+    """The room's answered questions with their replies (authors of anonymous ones stay hidden)."""
+    from live.selectors.room import answered_questions as room_answered_questions
 
-    questions = (
-        Question.objects.filter(session=session, status=Question.Status.ANSWERED)
-        .select_related("author", "replied_by")
-        .order_by("-vote_count", "created_at")
-    )
     return [
         AnsweredQuestion(
             text=q.text,
@@ -40,7 +35,7 @@ def answered_questions(session: LiveSessionPage) -> list[AnsweredQuestion]:
             replied_by=q.replied_by.display_name if q.replied_by else "",
             topic_id=q.topic_id,
         )
-        for q in questions
+        for q in room_answered_questions(session)
     ]
 
 
