@@ -62,8 +62,10 @@ SERVER_ENV = {
     "CONN_MAX_AGE": "300",
 }
 SYSTEMS = {
-    "academy": {"app": "academy.asgi:application", "settings": "academy.settings", "path": "/ws/live/{pk}/"},
-    "stock": {"app": "bench.stock.asgi:application", "settings": "bench.stock.settings", "path": "/ws/stock/{pk}/"},
+    "academy": {"app": "academy.asgi:application", "settings": "academy.settings", "path": "/ws/live/{pk}/",
+                "launcher": "serve"},
+    "stock": {"app": "bench.stock.asgi:application", "settings": "bench.stock.settings", "path": "/ws/stock/{pk}/",
+              "launcher": "daphne"},
 }
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -305,8 +307,11 @@ class Servers:
             sock.bind(("127.0.0.1", port))
             sock.listen(4096)
             log_file = open(log_dir / f"{system}-{index}.log", "wb")
+            # Ours as production starts it (academy/serve.py's worker: Daphne plus gc.freeze and slower checker
+            # loops); the baseline as the Channels documentation starts it: plain `daphne`.
+            launcher = ["academy.serve", "--worker"] if spec["launcher"] == "serve" else ["daphne"]
             self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-v", "0", "--fd", str(sock.fileno()), *daphne_args, spec["app"]],
+                [sys.executable, "-m", *launcher, "-v", "0", "--fd", str(sock.fileno()), *daphne_args, spec["app"]],
                 cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()],
                 start_new_session=True,
             ))
@@ -349,6 +354,33 @@ class Servers:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+class Profiler:
+    """py-spy (pip install py-spy) recording the server processes during one phase, as collapsed stacks."""
+
+    def __init__(self, servers: Servers, phase: str, out_dir: Path):
+        self.records = []
+        for index, process in enumerate(servers.processes):
+            path = out_dir / f"{servers.system}-{phase}-{index}.txt"
+            self.records.append((path, subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(process.pid), "--rate", "200", "--format", "raw", "--nonblocking",
+                 "--output", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+        time.sleep(0.5)
+
+    def stop(self):
+        for path, process in self.records:
+            process.send_signal(signal.SIGINT)
+        for path, process in self.records:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log(f"profile: {path}")
+
+
+def maybe_profile(args, servers, phase, log_dir):
+    return Profiler(servers, phase, log_dir) if args.profile == phase else None
 
 
 def free_port() -> int:
@@ -512,11 +544,14 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
         rss_before, cpu_start = servers.rss_bytes(), servers.cpu_seconds()
 
         # --- joins
+        profiler = maybe_profile(args, servers, "joins", log_dir)
         start_at = time.time() + 0.3
         shares = [cookies[i::len(workers)] for i in range(len(workers))]
         for (conn, _), share in zip(workers, shares):
             conn.send(("connect", share, start_at, path, port, origin))
         joined = [conn.recv() for conn, _ in workers]
+        if profiler:
+            profiler.stop()
         connected = sum(j["connected"] for j in joined)
         firsts = [j["first"] for j in joined if j["first"]]
         lasts = [j["last"] for j in joined if j["last"]]
@@ -536,6 +571,7 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
             conn.send(("record",))
         for conn, _ in workers:
             conn.recv()
+        profiler = maybe_profile(args, servers, "broadcasts", log_dir)
         cpu_before = servers.cpu_seconds()
         final_seq, approved = None, 0
         started = time.monotonic()
@@ -550,6 +586,8 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
             conn.send(("collect", final_seq or 0, args.collect_timeout))
         collected = [conn.recv() for conn, _ in workers]
         cpu_broadcast = servers.cpu_seconds() - cpu_before
+        if profiler:
+            profiler.stop()
         latencies = [x for c in collected for x in c["latencies"]]
         deliveries = sum(c["deliveries"] for c in collected)
         lost = sum(c["lost"] for c in collected)
@@ -561,10 +599,13 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
 
         # --- upvote storm
         moderator.drain()
+        profiler = maybe_profile(args, servers, "storm", log_dir)
         storm_start = time.time() + 0.5
         for conn, _ in workers:
             conn.send(("storm", target, storm_start, args.storm_seconds, args.storm_timeout))
         storms = [conn.recv() for conn, _ in workers]
+        if profiler:
+            profiler.stop()
         votes_sent = sum(s["sent"] for s in storms)
         votes_acked = sum(s["acks"] for s in storms)
         ack_latencies = [x for s in storms for x in s["ack_latencies"]]
@@ -667,6 +708,10 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=1800, help="hard limit for the whole run, seconds")
     parser.add_argument("--daphne-arg", dest="daphne_args", action="append", default=[],
                         help="an extra Daphne option, e.g. --daphne-arg=--ping-interval=60 (repeatable)")
+    parser.add_argument("--plain-daphne", action="store_true",
+                        help="start ours with plain `daphne` too (without academy/serve.py's tuning)")
+    parser.add_argument("--profile", choices=["joins", "broadcasts", "storm"],
+                        help="record the server processes with py-spy during this phase (collapsed stacks)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
 
@@ -677,6 +722,8 @@ def main(argv=None):
     signal.alarm(args.timeout)
     limit = raise_file_limit()
     os.environ.update(SERVER_ENV)
+    if args.plain_daphne:
+        SYSTEMS["academy"]["launcher"] = "daphne"
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not redis_url or not database_url:
         if args.processes != 1:
