@@ -53,12 +53,22 @@ async def room_communicator(session, user=None, *, since=None, epoch=None, origi
     return communicator, connected, code
 
 
+def _backlog(communicator) -> list:
+    if not hasattr(communicator, "backlog"):
+        communicator.backlog = []
+    return communicator.backlog
+
+
 async def receive(communicator, timeout: float = 3) -> dict:
+    """The next message (messages set aside by `command` come first, in their order)."""
+    backlog = _backlog(communicator)
+    if backlog:
+        return backlog.pop(0)
     return json.loads(await communicator.receive_from(timeout=timeout))
 
 
 async def receive_until(communicator, predicate, timeout: float = 3) -> dict:
-    """The first message that satisfies `predicate`, skipping others (counts, other events)."""
+    """The first message that satisfies `predicate`, dropping the others before it (counts, other events)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -71,19 +81,47 @@ async def receive_until(communicator, predicate, timeout: float = 3) -> dict:
 
 
 async def command(communicator, type_: str, request_id: str = "c1", **fields) -> dict:
-    """Send a command and return its answer (an ack or an error with the same id), skipping broadcasts."""
+    """Send a command and return its answer (an ack or an error with the same id); broadcasts that arrive first
+    are kept for the next `receive`."""
     await communicator.send_to(text_data=json.dumps({"type": type_, "id": request_id, **fields}))
-    return await receive_until(communicator, lambda m: m.get("type") in ("ack", "error") and m.get("id") == request_id)
+    skipped = []
+    try:
+        while True:
+            message = json.loads(await communicator.receive_from(timeout=5))
+            if message.get("type") in ("ack", "error") and message.get("id") == request_id:
+                return message
+            skipped.append(message)
+    finally:
+        _backlog(communicator).extend(skipped)
+
+
+async def send_command(communicator, type_: str, request_id: str, **fields) -> None:
+    await communicator.send_to(text_data=json.dumps({"type": type_, "id": request_id, **fields}))
+
+
+async def answers(communicator, request_ids, timeout: float = 5) -> dict:
+    """The acks/errors for `request_ids` (sent with send_command), by id; other messages go to the backlog."""
+    wanted, found, skipped = set(request_ids), {}, []
+    try:
+        while wanted - set(found):
+            message = json.loads(await communicator.receive_from(timeout=timeout))
+            if message.get("type") in ("ack", "error") and message.get("id") in wanted:
+                found[message["id"]] = message
+            else:
+                skipped.append(message)
+    finally:
+        _backlog(communicator).extend(skipped)
+    return found
 
 
 async def drain(communicator, timeout: float = 0.3) -> list[dict]:
     """Everything that arrives within `timeout` seconds."""
-    messages = []
-    while True:
-        try:
-            messages.append(await receive(communicator, timeout=timeout))
-        except asyncio.TimeoutError:
-            return messages
+    messages, backlog = list(_backlog(communicator)), _backlog(communicator)
+    backlog.clear()
+    # receive_nothing waits without cancelling the application (receive_from's time-out would kill it).
+    while not await communicator.receive_nothing(timeout=timeout):
+        messages.append(json.loads(await communicator.receive_from()))
+    return messages
 
 
 def make_question(session, author, text="一个问题", **fields) -> Question:
