@@ -3,7 +3,7 @@
 Appending an event takes the room's next `seq` and stores the event's pre-serialised texts in one atomic step, so
 the history holds every event that got a number, in order:
 
-- with `REDIS_URL`: a Lua script does `HINCRBY live:{pk}:state seq 1` and `XADD live:{pk}:events MAXLEN ~ N <seq>-0`
+- with `REDIS_URL`: a Lua script does `HINCRBY live:{pk}:state seq 1` and `XADD live:{pk}:events MAXLEN N <seq>-0`
   (the stream entry's ID *is* the seq, so "everything after 41" is `XRANGE 42-0 +`), through a bounded
   `redis.asyncio` pool shared by every process's rooms;
 - without it (the embedded set-up, one process): a deque per room in this process.
@@ -51,14 +51,13 @@ def history_size() -> int:
 class MemoryHistory:
     """One process's rooms: a counter and a deque each."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self):
         self.rooms: dict[int, list] = {}  # session id -> [seq, epoch, deque of Entry]
 
     def _room(self, session_id: int) -> list:
         room = self.rooms.get(session_id)
         if room is None:
-            room = self.rooms[session_id] = [0, _new_epoch(), collections.deque(maxlen=self.size)]
+            room = self.rooms[session_id] = [0, _new_epoch(), collections.deque(maxlen=history_size())]
         return room
 
     async def append(self, session_id: int, rest_public: str, rest_moderator: str | None) -> tuple[Entry, str]:
@@ -108,9 +107,9 @@ if seq == 1 then
 end
 local head = '{"type":"event","seq":' .. seq .. ','
 if ARGV[4] ~= '' then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'p', head .. ARGV[3], 'm', head .. ARGV[4])
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], seq .. '-0', 'p', head .. ARGV[3], 'm', head .. ARGV[4])
 else
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'p', head .. ARGV[3])
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], seq .. '-0', 'p', head .. ARGV[3])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
@@ -124,9 +123,8 @@ KEY_TTL_SECONDS = 3 * 24 * 3600
 class RedisHistory:
     """The rooms of every process: a hash (seq, epoch) and a stream per room, in Redis."""
 
-    def __init__(self, url: str, size: int, pool_size: int):
+    def __init__(self, url: str, pool_size: int):
         self.url = url
-        self.size = size
         self.pool_size = pool_size
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> client
 
@@ -151,7 +149,7 @@ class RedisHistory:
         client = self.client()
         seq, epoch = await client.live_append(
             keys=self._keys(session_id),
-            args=[self.size, _new_epoch(), rest_public, rest_moderator or "", KEY_TTL_SECONDS],
+            args=[history_size(), _new_epoch(), rest_public, rest_moderator or "", KEY_TTL_SECONDS],
         )
         seq = int(seq)
         epoch = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
@@ -207,7 +205,7 @@ def get_history() -> MemoryHistory | RedisHistory:
     global _history
     if _history is None:
         if settings.REDIS_URL:
-            _history = RedisHistory(settings.REDIS_URL, history_size(), getattr(settings, "LIVE_REDIS_POOL_SIZE", 50))
+            _history = RedisHistory(settings.REDIS_URL, getattr(settings, "LIVE_REDIS_POOL_SIZE", 50))
         else:
-            _history = MemoryHistory(history_size())
+            _history = MemoryHistory()
     return _history
