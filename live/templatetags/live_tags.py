@@ -1,4 +1,4 @@
-"""Dates and times of live sessions as people read them: 2020年4月16日(星期四)19:30–21:30, Beijing time."""
+"""Dates and times of live sessions as people read them: 2020年4月16日（星期四）19:30–21:30, Beijing time."""
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -22,7 +22,7 @@ def live_date(value) -> str:
         return ""
     value = _local(value)
     if _is_chinese():
-        return f"{value.year}年{value.month}月{value.day}日({date_format(value, 'l')})"
+        return f"{value.year}年{value.month}月{value.day}日（{date_format(value, 'l')}）"
     return date_format(value, "l, j F Y")
 
 
@@ -32,10 +32,11 @@ def live_when(start, end=None) -> str:
     if not start:
         return ""
     start = _local(start)
-    text = f"{live_date(start)} {start:%H:%M}"
+    sep = "" if _is_chinese() else " "  # the full-width bracket already spaces it
+    text = f"{live_date(start)}{sep}{start:%H:%M}"
     if end:
         end = _local(end)
-        text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {live_date(end)} {end:%H:%M}"
+        text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {live_date(end)}{sep}{end:%H:%M}"
     return text
 
 

@@ -144,7 +144,7 @@ def make_demo_past_panel(*, index=None, moderator=None) -> LiveSessionPage:
             moderation_mode=LiveSessionPage.ModerationMode.PRE,
         )
     if not LiveRecapPage.objects.child_of(session).exists():
-        recap = LiveRecapPage(title=f"回顾:{data['title']}", slug="recap", intro=data["recap_intro"],
+        recap = LiveRecapPage(title=f"回顾：{data['title']}", slug="recap", intro=data["recap_intro"],
                               body=demo_recap_body(session))
         session.add_child(instance=recap)
         recap.save_revision().publish()

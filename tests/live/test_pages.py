@@ -53,7 +53,7 @@ def test_index_shows_dates_in_chinese_and_beijing_time(client, home):
     start = datetime(2031, 4, 16, 19, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     make_live_session(title="未来的直播", start=start, end=start + timedelta(hours=2))
     html = client.get("/live/").content.decode()
-    assert "2031年4月16日(星期三) 19:30–21:30" in html
+    assert "2031年4月16日（星期三）19:30–21:30" in html
     assert "北京时间" in html
 
 

@@ -50,8 +50,8 @@ def test_confirmation_e_mail_is_chinese_with_html_and_calendar(client, volunteer
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [volunteer.email]
-    assert message.subject == "报名成功:直播课:线上志愿者团队"
-    assert "王志愿,你好" in message.body and "北京时间" in message.body
+    assert message.subject == "报名成功：直播课:线上志愿者团队"
+    assert "王志愿，你好" in message.body and "北京时间" in message.body
     assert "http://" in message.body and f"{session.url}room/" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and "进入直播间" not in html and "添加到日历" in html
@@ -213,7 +213,7 @@ def test_reminder_command_sends_once_per_registration(volunteer, socialworker, h
     Registration.objects.create(session=later, user=volunteer)
     call_command("send_live_reminders", "--hours", "24")
     assert [m.to for m in mail.outbox] == [[volunteer.email]]
-    assert mail.outbox[0].subject == "提醒:“今晚的直播课”即将开始"
+    assert mail.outbox[0].subject == "提醒：“今晚的直播课”即将开始"
     assert "进入直播间" in mail.outbox[0].alternatives[0][0]
     assert Registration.objects.get(session=soon, user=volunteer).reminded_at is not None
     cancelled.refresh_from_db()
