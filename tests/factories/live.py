@@ -32,7 +32,7 @@ def make_live_index(parent=None) -> LiveIndexPage:
     parent = parent or make_home()
     return add_child_once(parent, LiveIndexPage(
         title="直播课与专家连线", slug="live",
-        intro="<p>在手机上参加直播课和专家连线:提问、点赞、参与投票,出勤计入课程学习。</p>",
+        intro="<p>在手机上参加直播课和专家连线：提问、点赞、参与投票，出勤计入课程学习。</p>",
     ))
 
 

@@ -212,3 +212,20 @@ def test_panelists_are_a_searchable_snippet_in_the_admin(client, organiser, home
     html = response.content.decode()
     assert "赵明川" in html and "王建平" not in html
     assert Panelist.objects.count() == 2
+
+
+def test_admin_page_listing_links_each_session_to_its_attendees(client, organiser, home):
+    session = make_live_session(title="后台列表里的直播")
+    client.force_login(organiser)
+    html = client.get(f"/admin/pages/{session.get_parent().pk}/").content.decode()
+    assert f"{session.url}attendees/" in html
+    assert f"{session.url}attendees/" in client.get(f"/admin/pages/{session.pk}/edit/").content.decode()
+
+
+def test_past_session_page_says_it_ended_and_offers_no_registration(client, volunteer, home):
+    now = timezone.now()
+    session = make_live_session(start=now - timedelta(days=2), end=now - timedelta(days=2) + timedelta(hours=1))
+    client.force_login(volunteer)
+    html = client.get(session.url).content.decode()
+    assert "本场直播已结束。" in html
+    assert f"{session.url}register/" not in html and f'href="{session.url}room/"' not in html
