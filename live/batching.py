@@ -45,6 +45,8 @@ class Committer:
         self.timer: asyncio.TimerHandle | None = None
         self.running: asyncio.Task | None = None
         self.heartbeat: asyncio.Task | None = None
+        self.batches = 0  # transactions written (for tests and the benchmark)
+        self.items = 0
 
     # --- submitting -----------------------------------------------------------------------------------------
     def _submit(self, item, *, wait: bool = True) -> asyncio.Future | None:
@@ -100,6 +102,8 @@ class Committer:
                 self.timer = asyncio.get_running_loop().call_later(batch_delay(), self._start)
 
     async def _write(self, batch) -> None:
+        self.batches += 1
+        self.items += len(batch)
         kinds = {VoteChange: [], PollAnswerInput: [], SpanOpen: [], SpanClose: []}
         for item, _ in batch:
             kinds[type(item)].append(item)
