@@ -41,6 +41,7 @@ def _strings() -> dict:
         "poll_closed": _("Poll closed"),
         "poll_answered": _("Thank you for answering."),
         "poll_submit": _("Submit"),
+        "close_poll": _("Close the poll"),
         "respondents": _("%s answered"),
         "asked": _("Your question was sent."),
         "asked_pending": _("Your question was sent and awaits a moderator's approval."),

@@ -246,6 +246,7 @@
       var signature = JSON.stringify(q) + state.myVotes.has(q.id) + sortBy;
       var cached = nodes.get(q.id);
       var node = cached && cached.signature === signature ? cached.node : questionNode(q);
+      if (cached && cached.node !== node) cached.node.remove();
       nodes.set(q.id, { node: node, signature: signature });
       keep.add(q.id);
       if (listNode.children[index] !== node) listNode.insertBefore(node, listNode.children[index] || null);
@@ -365,9 +366,7 @@
       var note = poll.status === "closed" ? S.poll_closed : (state.myChoices.length ? S.poll_answered : "");
       wrap.appendChild(el("p", { class: "muted" }, [fmt(S.respondents, poll.respondents), note].filter(Boolean).join(" · ")));
       if (console_ && poll.status === "open") {
-        var close = el("button", { type: "button" }, S.poll_closed.replace(/.*/, "") || "");
-        close.textContent = "■ " + S.poll_closed;
-        close.setAttribute("data-poll-close", poll.id);
+        var close = el("button", { type: "button", "data-poll-close": poll.id }, S.close_poll);
         close.addEventListener("click", function () { act("poll.close", { poll: poll.id }).catch(function () {}); });
         wrap.appendChild(close);
       }
