@@ -6,6 +6,7 @@ DEMO_STEPS = [
     "tests.factories.home",
     "tests.factories.handbook",
     "tests.factories.live",
+    "tests.factories.live_room",
     "tests.factories.courses",
     "tests.factories.certificates",
 ]
