@@ -223,7 +223,9 @@ class LiveSessionPage(RoutablePageMixin, Page):
 
     @cached_property
     def panelists(self) -> list[Panelist]:
-        return [link.panelist for link in self.session_panelists.select_related("panelist__photo").all()]
+        if "session_panelists" in getattr(self, "_prefetched_objects_cache", {}):  # the index prefetches them
+            return [link.panelist for link in self.session_panelists.all()]
+        return [link.panelist for link in self.session_panelists.select_related("panelist__photo")]
 
     @cached_property
     def agenda(self) -> list["AgendaTopic"]:

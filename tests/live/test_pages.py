@@ -229,3 +229,24 @@ def test_past_session_page_says_it_ended_and_offers_no_registration(client, volu
     html = client.get(session.url).content.decode()
     assert "本场直播已结束。" in html
     assert f"{session.url}register/" not in html and f'href="{session.url}room/"' not in html
+
+
+def test_index_queries_do_not_grow_with_the_number_of_upcoming_sessions(client, home):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def upcoming(n):
+        start = timezone.now() + timedelta(days=n + 1)
+        make_live_session(start=start, end=start + timedelta(hours=1), panelists=[make_panelist(), make_panelist()])
+
+    upcoming(1)
+    upcoming(2)
+    client.get("/live/")
+    with CaptureQueriesContext(connection) as two:
+        assert client.get("/live/").status_code == 200
+    for n in range(3, 7):
+        upcoming(n)
+    with CaptureQueriesContext(connection) as six:
+        html = client.get("/live/").content.decode()
+    assert html.count("live-card ") == 6
+    assert len(six.captured_queries) == len(two.captured_queries)
