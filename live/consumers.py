@@ -25,12 +25,12 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from live import payloads
+from live import joins, payloads
 from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
 from live.hub import Outlet, get_hub
-from live.selectors.room import room_admission, room_personal_state, room_shared_state
+from live.selectors.room import room_shared_state
 from live.services import room as services
 from live.services.room import RoomError
 
@@ -142,7 +142,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             admission = None
             refusal = 4401
         else:
-            admission = await database_sync_to_async(room_admission)(session_id=self.session_id, user=user)
+            # Concurrent connects are admitted in batches (live/joins.py: the same rules, fewer queries).
+            admission = await joins.admit(session_id=self.session_id, user=user)
             refusal = admission.refusal
         await self.accept()
         if refusal:
@@ -202,8 +203,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         else:
             shared = await database_sync_to_async(room_shared_state)(session=self.session, moderator=self.moderator)
             cache[key] = (version, shared)
-        personal = await database_sync_to_async(room_personal_state)(
-            session=self.session, user=self.user, moderator=self.moderator, shared=shared)
+        personal = await joins.personal_state(session=self.session, user=self.user, moderator=self.moderator,
+                                              shared=shared)
         poll = shared["poll"]
         if poll is not None:
             poll = {**poll, "my_choices": personal["my_choices"]}
