@@ -12,6 +12,7 @@ without its author).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from functools import partial
 
@@ -21,6 +22,8 @@ from django.db import transaction
 
 from live.history import Entry, get_history
 from live.hub import CLOSE_BANNED, group_name
+
+logger = logging.getLogger(__name__)
 
 SAME = "same"
 HIDDEN = "hidden"
@@ -47,7 +50,12 @@ def emit(*, session_id: int, name: str, data: dict, public=SAME) -> None:
 
 def _publish_from_thread(session_id, name, data, public, ts) -> None:
     # Services run in a worker thread (database_sync_to_async); async_to_sync runs the publish on the server's loop.
-    async_to_sync(publish)(session_id=session_id, name=name, data=data, public=public, ts=ts)
+    # The change is already committed: if Redis is unreachable the event is logged, not raised, so the sender still
+    # gets its ack (nothing is lost: clients see the change in their next snapshot; no seq was taken, so no gap).
+    try:
+        async_to_sync(publish)(session_id=session_id, name=name, data=data, public=public, ts=ts)
+    except Exception:  # noqa: BLE001
+        logger.exception("live room %s: publishing %s failed", session_id, name)
 
 
 async def publish(*, session_id: int, name: str, data: dict, public=SAME, ts: int | None = None) -> Entry:
@@ -80,6 +88,9 @@ def kick(*, session_id: int, user_id: int, code: int = CLOSE_BANNED) -> None:
 
 
 def _kick_from_thread(session_id, user_id, code) -> None:
-    async_to_sync(get_channel_layer().group_send)(group_name(session_id), {
-        "type": "live.kick", "user": user_id, "code": code,
-    })
+    try:
+        async_to_sync(get_channel_layer().group_send)(group_name(session_id), {
+            "type": "live.kick", "user": user_id, "code": code,
+        })
+    except Exception:  # noqa: BLE001 - the ban stands: the user is refused on their next connect
+        logger.exception("live room %s: disconnecting user %s failed", session_id, user_id)
