@@ -114,6 +114,13 @@ def _questions(session) -> list[dict]:
     ]
 
 
+def minutes_by_user(session) -> dict[int, int]:
+    """Minutes attended, by user id, for everyone who entered the room (the room's own count)."""
+    from live.selectors.room import attendance_for_export
+
+    return {row["user"].pk: row["minutes"] for row in attendance_for_export(session) if row.get("user")}
+
+
 def _attendance(session) -> list[dict]:
     from live.selectors.room import attendance_for_export
 

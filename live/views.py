@@ -97,10 +97,15 @@ def attendees(request, session):
     registrations = (
         Registration.objects.filter(session=session).select_related("user").order_by("cancelled_at", "created_at")
     )
+    minutes = exports.minutes_by_user(session)
     active = [r for r in registrations if r.cancelled_at is None]
+    for registration in active:
+        registration.minutes_attended = minutes.get(registration.user_id)
     cancelled = [r for r in registrations if r.cancelled_at is not None]
     return _render(request, session, "live/attendees.html", {
         "active": active, "cancelled": cancelled, "registration_count": registration_count(session=session),
+        "attended_count": len(minutes),
+        "unregistered_attendees": len(set(minutes) - {r.user_id for r in active}),
         "exports": exports.available(session),
         "can_publish_recap": session_can_publish_recap(session=session, user=request.user),
     })

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.apps import apps
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -77,6 +78,7 @@ class LiveIndexPage(Page):
 
     intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)
 
+    PAST_PER_PAGE = 12
     content_panels = Page.content_panels + [FieldPanel("intro")]
     parent_page_types = ["academy.HomePage"]
     subpage_types = ["live.LiveSessionPage"]
@@ -97,7 +99,8 @@ class LiveIndexPage(Page):
         sessions = self.sessions()
         context["live_now"] = list(sessions.filter(start__lte=now, end__gt=now).order_by("start"))
         context["upcoming"] = list(sessions.filter(start__gt=now).order_by("start"))
-        context["past"] = list(sessions.filter(end__lte=now).order_by("-start"))
+        past = Paginator(sessions.filter(end__lte=now).order_by("-start"), self.PAST_PER_PAGE)
+        context["past"] = past.get_page(request.GET.get("page"))
         return context
 
 

@@ -101,6 +101,8 @@ def test_attendance_export_lists_minutes_per_user(client, organiser, volunteer, 
     assert row["出勤分钟数"] == "60"  # two tabs overlapping for ten minutes count once
     xlsx = _xlsx_rows(client.get(f"{session.url}export/attendance.xlsx"))
     assert xlsx[1][header.index("出勤分钟数")] == 60
+    html = client.get(f"{session.url}attendees/").content.decode()
+    assert "1 人进入过直播间" in html and "<td>60</td>" in html
 
 
 def test_registration_export_and_attendee_page(client, organiser, volunteer, socialworker, home):

@@ -250,3 +250,16 @@ def test_index_queries_do_not_grow_with_the_number_of_upcoming_sessions(client, 
         html = client.get("/live/").content.decode()
     assert html.count("live-card ") == 6
     assert len(six.captured_queries) == len(two.captured_queries)
+
+
+def test_past_sessions_are_paginated(client, home):
+    now = timezone.now()
+    for n in range(LiveIndexPage.PAST_PER_PAGE + 2):
+        start = now - timedelta(days=n + 1)
+        make_live_session(title=f"往期第{n + 1:02d}场", start=start, end=start + timedelta(hours=1))
+    first = client.get("/live/").content.decode()
+    assert "往期第01场" in first and "往期第13场" not in first
+    assert "第 1 / 2 页" in first and "?page=2" in first
+    second = client.get("/live/?page=2").content.decode()
+    assert "往期第13场" in second and "往期第14场" in second and "往期第01场" not in second
+    assert client.get("/live/?page=abc").status_code == 200
