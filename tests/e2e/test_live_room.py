@@ -73,3 +73,40 @@ def test_ask_approve_see_and_upvote_across_three_screens(asgi_server, browser):
         b.screenshot(path=f"{SHOTS}/room-voter.png", full_page=True)
     for page in pages.values():
         page.context.close()
+
+
+def test_moderator_opens_a_poll_and_the_bars_move_on_both_screens(asgi_server, browser):
+    moderator = UserFactory(username="e2e-poll-moderator", real_name="莫主持", groups=["Moderators"])
+    participant = UserFactory(username="e2e-poll-participant", real_name="石社工", role="social_worker")
+    session = make_live_session(title="直播课:投票", moderators=[moderator])
+    mod_context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    m = mod_context.new_page()
+    log_in(m, asgi_server, moderator.username, DEFAULT_PASSWORD)
+    m.goto(f"{asgi_server}{session.url}console/")
+    m.wait_for_selector("[data-connection].is-ok")
+    p_context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    p = p_context.new_page()
+    log_in(p, asgi_server, participant.username, DEFAULT_PASSWORD)
+    p.goto(f"{asgi_server}{session.url}room/")
+    p.wait_for_selector("[data-connection].is-ok")
+
+    m.fill("#poll-question", "你所在社区是否已建立派单群?")
+    m.fill("#poll-choices", "已建立\n还没有\n正在筹备")
+    m.click("[data-poll-form] button[type=submit]")
+    p.wait_for_selector("[data-poll-dot]:not([hidden])")
+    p.click("#tab-poll")
+    p.get_by_label("还没有", exact=True).check()
+    p.click(".room-poll-form button[type=submit]")
+    p.wait_for_selector("text=感谢参与投票。")
+    from live.models import PollAnswerChoice, PollChoice
+
+    chosen = PollChoice.objects.get(text="还没有")
+    assert PollAnswerChoice.objects.filter(choice=chosen, answer__user=participant).count() == 1
+    for page in (m, p):
+        page.wait_for_selector(f"[data-choice-votes='{chosen.pk}'] >> text=1(100%)")
+    if SHOTS:
+        p.screenshot(path=f"{SHOTS}/room-poll.png", full_page=True)
+    m.click("[data-poll-close]")
+    p.wait_for_selector("text=投票已结束")
+    mod_context.close()
+    p_context.close()
