@@ -163,8 +163,15 @@ class RedisHistory:
             pipe.hsetnx(state, "epoch", _new_epoch())
             pipe.hget(state, "seq")
             pipe.hget(state, "epoch")
-            _, seq, epoch = await pipe.execute()
+            pipe.expire(state, KEY_TTL_SECONDS)
+            _, seq, epoch, _ = await pipe.execute()
         return int(seq or 0), epoch.decode()
+
+    async def peek(self, session_id: int) -> tuple[int, str | None]:
+        """The room's seq and epoch as they are (None for the epoch before the history began); writes nothing."""
+        state, _ = self._keys(session_id)
+        seq, epoch = await self.client().hmget(state, ["seq", "epoch"])
+        return int(seq or 0), epoch.decode() if epoch is not None else None
 
     @staticmethod
     def _entries(raw) -> list[Entry]:

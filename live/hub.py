@@ -9,6 +9,8 @@ every local connection's ASGI `send` directly (an `Outlet`), choosing the partic
 - Order: events are delivered strictly by `seq`. One that arrives early waits for the ones before it; if they do not
   come within `GAP_WAIT` seconds, they are read from the history (live/history.py). If the history no longer has
   them (or the room's epoch changed: Redis restarted), every local connection is closed with 4409 and resumes.
+- Lost messages: with Redis, each hub also compares its last seq with the history's about once a second and reads
+  what pub/sub did not bring (a Redis restart can silently end a subscription); a new epoch resynchronises.
 - Counters (`counts`): vote counts, poll tallies and the participant count are not events. Batches mark what changed
   (`live.dirty` messages); every `LIVE_COUNTS_INTERVAL` seconds (0.3) each hub reads the exact values from the
   database once and sends one `counts` text to its connections.
@@ -43,6 +45,7 @@ CLOSE_RESYNC = 4409
 CLOSE_BANNED = 4410
 
 GAP_WAIT = 0.2
+HISTORY_CHECK_SECONDS = 1.0
 HUB_IDLE_SECONDS = 5.0
 PRESENCE_STALE_SECONDS = 30
 
@@ -197,6 +200,8 @@ class RoomHub:
         self.dirty_polls: set[int] = set()
         self.participants_sent: int | None = None
         self.presence_written = (None, 0.0)
+        self.history_checked = 0.0
+        self.behind: int | None = None
         # Bumped whenever state that snapshots show changes (an event, a counts flush): snapshot caches key on it.
         self.version = 0
         self.snapshot_cache: dict = {}
@@ -332,11 +337,49 @@ class RoomHub:
         while True:
             await asyncio.sleep(counts_interval())
             try:
+                await self.check_history()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis away: the next tick tries again
+                logger.warning("live hub: history check failed", exc_info=True)
+            try:
                 await self.flush_counts(counts_for)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001
                 logger.exception("live hub: counts failed")
+
+    async def check_history(self) -> None:
+        """With Redis, compare with the room's history now and then: pub/sub delivers at most once and a
+        subscription lost with a Redis restart may never come back, so events the history holds but the hub did not
+        get within a tick are read from it, and a history that started again (a new epoch) resynchronises the room."""
+        if not settings.REDIS_URL:
+            return
+        now = time.monotonic()
+        if now - self.history_checked < HISTORY_CHECK_SECONDS:
+            return
+        self.history_checked = now
+        seq, epoch = await self.history.peek(self.session_id)
+        if epoch is None:
+            return
+        if epoch != self.epoch:
+            logger.warning("live room %s: history epoch changed, resynchronising", self.session_id)
+            self.drop_all(CLOSE_RESYNC)
+            self.epoch, self.last_seq = epoch, seq
+            self.pending.clear()
+            self.behind = None
+            return
+        if seq <= self.last_seq:
+            self.behind = None
+            return
+        if self.behind != self.last_seq:  # first time seen behind: give pub/sub one more check to catch up
+            self.behind = self.last_seq
+            return
+        logger.warning("live room %s: events %s-%s came only through the history", self.session_id,
+                       self.last_seq + 1, seq)
+        for entry in await self.history.range(self.session_id, self.last_seq, seq):
+            self.on_event(entry, epoch)
+        self.behind = None
 
     async def flush_counts(self, counts_for) -> None:
         participants = await _participants(self)

@@ -209,3 +209,29 @@ async def test_a_client_that_stops_reading_is_disconnected_at_the_queue_bound(se
             break
     assert codes == [4408]
     await mod.disconnect()
+
+
+redis_only = pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"), reason="the Redis history only")
+
+
+@redis_only
+async def test_events_that_pub_sub_lost_are_read_from_the_history(session, volunteer):
+    participant = await join(session, volunteer)
+    await receive(participant)
+    await drain(participant, 0.2)
+    for i in range(2):  # in the history, never published: as if pub/sub dropped them
+        await get_history().append(session.pk, events._rest(1, "announcement", {"n": i}), None)
+    messages = [await receive_until(participant, lambda m: m["type"] == "event", timeout=5) for _ in range(2)]
+    assert [(m["seq"], m["data"]["n"]) for m in messages] == [(1, 0), (2, 1)]
+    await participant.disconnect()
+
+
+@redis_only
+async def test_a_history_that_starts_again_resynchronises_the_room(session, volunteer):
+    participant = await join(session, volunteer)
+    await receive(participant)
+    await get_history().append(session.pk, events._rest(1, "announcement", {}), None)
+    await receive_until(participant, lambda m: m["type"] == "event", timeout=5)
+    await get_history().clear()  # Redis restarted empty
+    await get_history().append(session.pk, events._rest(2, "announcement", {}), None)
+    assert await receive_until_close(participant, timeout=5) == 4409
