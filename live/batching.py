@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from live import events
+from live import hub
 from live.hub import PROCESS_ID
 from live.services.room import (
     PollAnswerInput, RoomError, SpanClose, SpanOpen, VoteChange, attendance_heartbeat, room_batch_write,
@@ -117,6 +118,7 @@ class Committer:
                 if future is not None and not future.done():
                     future.set_exception(RoomError("server_error", str(error)))
             return
+        hub.counters_changed(set(result.dirty_questions) | set(result.dirty_polls))
         for item, future in batch:
             if future is None or future.done():
                 continue

@@ -277,6 +277,7 @@ class RoomHub:
                 elif kind == "live.dirty":
                     self.dirty_questions.update(message.get("q", ()))
                     self.dirty_polls.update(message.get("p", ()))
+                    self.version += 1  # cached snapshots show old counts now
                 elif kind == "live.kick":
                     for outlet in list(self.outlets):
                         if outlet.user_id == message["user"]:
@@ -460,6 +461,15 @@ def get_hub(session_id: int) -> RoomHub:
     if hub is None:
         hub = hubs[session_id] = RoomHub(session_id)
     return hub
+
+
+def counters_changed(session_ids) -> None:
+    """This process just committed counter changes: its hubs' cached snapshots are stale (before any ack goes out)."""
+    hubs = _hubs()
+    for session_id in session_ids:
+        hub = hubs.get(session_id)
+        if hub is not None:
+            hub.version += 1
 
 
 def local_hubs() -> list[RoomHub]:
