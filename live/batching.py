@@ -21,8 +21,9 @@ from django.utils import timezone
 from live import events
 from live import hub
 from live.hub import PROCESS_ID
-from live.services.room import (
-    PollAnswerInput, RoomError, SpanClose, SpanOpen, VoteChange, attendance_heartbeat, room_batch_write,
+from live.services.room import RoomError
+from live.services.room_batch import (
+    PollAnswerInput, SpanClose, SpanOpen, VoteChange, attendance_heartbeat, room_batch_write,
 )
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ swept, so running it late changes nothing but the stored rows.
 """
 from django.core.management.base import BaseCommand
 
-from live.services.room import attendance_sweep
+from live.services.room_batch import attendance_sweep
 
 
 class Command(BaseCommand):
