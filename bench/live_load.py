@@ -647,6 +647,9 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
             "server_processes_alive": servers.alive(),
         })
         moderator.close()
+    except Exception as error:  # noqa: BLE001 - a failed phase is reported, the run goes on and cleans up
+        log(f"[{system}] run failed: {error!r}")
+        result["error"] = repr(error)
     finally:
         for conn, _ in workers:
             try:
