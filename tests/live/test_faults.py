@@ -370,8 +370,6 @@ def test_killing_a_daphne_process_mid_session_loses_nothing(start_room):
     assert set(Question.objects.filter(pk__in=pending, status="approved").values_list("pk", flat=True)) == set(pending)
 
 
-@pytest.mark.xfail(reason="the room's hubs do not yet recover their event stream after Redis restarts "
-                          "(being fixed in live/hub.py)", strict=False)
 def test_restarting_redis_mid_session_loses_nothing(start_room):
     if not shutil.which("redis-server"):
         if REDIS_URL:
