@@ -40,7 +40,7 @@ def test_ask_approve_see_and_upvote_across_three_screens(asgi_server, browser):
     text = "封控期间,志愿者和社区干部意见不一致时<b>听谁的</b>?"
     a.fill("#ask-text", text)
     a.click("[data-ask-form] button[type=submit]")
-    a.wait_for_selector("text=提问已发送,等待主持人审核。")
+    a.wait_for_selector("text=提问已发送，等待主持人审核。")
     question = Question.objects.get()
     assert question.status == "pending" and question.author == asker
     # Pre-moderation: the other participant does not see it; the moderator does, in the pending queue.
@@ -103,7 +103,7 @@ def test_moderator_opens_a_poll_and_the_bars_move_on_both_screens(asgi_server, b
     chosen = PollChoice.objects.get(text="还没有")
     assert PollAnswerChoice.objects.filter(choice=chosen, answer__user=participant).count() == 1
     for page in (m, p):
-        page.wait_for_selector(f"[data-choice-votes='{chosen.pk}'] >> text=1(100%)")
+        page.wait_for_selector(f"[data-choice-votes='{chosen.pk}'] >> text=1（100%）")
     if SHOTS:
         p.screenshot(path=f"{SHOTS}/room-poll.png", full_page=True)
     m.click("[data-poll-close]")

@@ -215,7 +215,7 @@
     var latest = state.announcements.slice(-3).reverse();
     latest.forEach(function (a) {
       var item = el("p", { class: "room-announcement" });
-      item.appendChild(el("strong", null, a.author + ":"));
+      item.appendChild(el("strong", null, a.author + "："));
       item.appendChild(document.createTextNode(a.text));
       box.appendChild(item);
     });
@@ -278,7 +278,7 @@
     if (q.topic) badges.appendChild(el("span", { class: "badge badge-topic" }, topicTitle(q.topic)));
     if (badges.children.length) item.appendChild(badges);
     item.appendChild(el("p", { class: "room-question-text" }, q.text));
-    var who = q.author ? q.author.name + (q.anonymous ? "(" + S.anonymous + ")" : "") : S.anonymous;
+    var who = q.author ? q.author.name + (q.anonymous ? "（" + S.anonymous + "）" : "") : S.anonymous;
     item.appendChild(el("p", { class: "room-question-meta muted" }, who));
     if (q.reply) {
       var reply = el("div", { class: "room-reply" });
@@ -293,7 +293,7 @@
                                 "aria-pressed": voted ? "true" : "false", "data-vote": q.id });
       vote.appendChild(el("span", { "aria-hidden": "true" }, "▲ "));
       vote.appendChild(el("span", { class: "room-vote-count", "data-votes": q.id }, q.votes));
-      vote.setAttribute("aria-label", (voted ? S.voted : S.vote) + "," + fmt(S.votes, q.votes));
+      vote.setAttribute("aria-label", (voted ? S.voted : S.vote) + "，" + fmt(S.votes, q.votes));
       vote.addEventListener("click", function () { toggleVote(q.id); });
       row.appendChild(vote);
     } else {
@@ -353,7 +353,7 @@
         var li = el("li", { class: state.myChoices.indexOf(c.id) >= 0 ? "is-mine" : "" });
         var head = el("div", { class: "room-bar-head" });
         head.appendChild(el("span", null, c.text));
-        head.appendChild(el("span", { "data-choice-votes": c.id }, c.votes + "(" + share + "%)"));
+        head.appendChild(el("span", { "data-choice-votes": c.id }, c.votes + "（" + share + "%）"));
         li.appendChild(head);
         var bar = el("div", { class: "room-bar", role: "presentation" });
         var fill = el("div", { class: "room-bar-fill" });
