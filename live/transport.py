@@ -16,10 +16,16 @@ This reaches below Daphne's public interface (autobahn's `sendData`, the buffer 
 `FileDescriptor`), so it engages only on the exact versions it was tested with (`PINNED`) and only on plain TCP and
 Unix-socket transports (never TLS). `LIVE_DIRECT_WRITE=0` turns the direct write off; the output bound stays.
 `install()` is called by academy/asgi.py before Daphne builds its WebSocket factory.
+
+For broadcasts, `frame(text)` builds a WebSocket text frame once per event and `writer_for(send)` returns a function
+that writes such a frame to the Daphne connection behind an ASGI `send` (through the same bounded, direct path),
+skipping the per-connection ASGI round trip, UTF-8 encoding and frame building. It returns None wherever that does
+not apply (another server, a test communicator, compression negotiated, not engaged): callers then use `send`.
 """
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
@@ -33,6 +39,7 @@ _RETRY_LATER = {errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR}
 
 _plain_transports: tuple[type, ...] = ()
 _protocol_class = None
+_engaged = False
 
 
 def installed_versions() -> dict[str, str | None]:
@@ -150,8 +157,56 @@ def install(*, direct_write: bool | None = None, send_buffer_limit: int | None =
         send_buffer_limit = settings.LIVE_SEND_BUFFER_LIMIT if send_buffer_limit is None else send_buffer_limit
     from daphne import ws_protocol
 
+    global _engaged
     cls = protocol_class()
     cls.direct_write = bool(direct_write)
     cls.send_buffer_limit = int(send_buffer_limit)
     ws_protocol.WebSocketFactory.protocol = cls
+    _engaged = True
     return True
+
+
+def frame(text: str) -> bytes:
+    """A complete, unmasked WebSocket text frame carrying `text` (what autobahn's sendMessage would build)."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65536:
+        return b"\x81\x7e" + size.to_bytes(2, "big") + payload
+    return b"\x81\x7f" + size.to_bytes(8, "big") + payload
+
+
+def writer_for(send):
+    """A function `write(frame) -> bool` for the Daphne connection behind ASGI `send`, or None.
+
+    `write` returns False when the connection is no longer open (nothing is written then).
+    """
+    if not _engaged:
+        return None
+    from channels.sessions import InstanceSessionWrapper
+    from daphne.server import Server
+
+    owner = getattr(send, "__self__", None)
+    if isinstance(owner, InstanceSessionWrapper):  # Channels' SessionMiddleware wraps send
+        send = owner.real_send
+    if not (isinstance(send, functools.partial) and getattr(send.func, "__func__", None) is Server.handle_reply
+            and len(send.args) == 1):
+        return None
+    server, protocol = send.func.__self__, send.args[0]
+    cls = protocol_class()
+    if not isinstance(protocol, cls) or getattr(protocol, "_perMessageCompress", None) is not None:
+        return None
+    state_open = cls.STATE_OPEN
+    connections = server.connections
+
+    def write(data: bytes) -> bool:
+        if protocol.state != state_open:
+            return False
+        details = connections.get(protocol)
+        if details is None or "disconnected" in details:
+            return False
+        protocol.sendData(data)
+        return True
+
+    return write

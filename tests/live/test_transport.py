@@ -297,3 +297,28 @@ def test_a_client_that_stops_reading_is_disconnected_and_server_memory_stays_bou
         while True:
             stalled.read_text()
     watcher.close()
+
+
+def test_prepared_frames_reach_a_slow_reader_whole_and_in_order(daphne_server):
+    port, _, _ = daphne_server(LIVE_DIRECT_WRITE="1", LIVE_SEND_BUFFER_LIMIT="0")
+    client = RawClient(port, rcvbuf=8192)
+    client.send_text("frames 300 11")
+    rng = random.Random(11)
+    for index in range(300):
+        if index % 30 == 0:
+            time.sleep(0.02)
+        assert client.read_text() == flood_message(index, rng)
+    client.close()
+
+
+def test_frames_are_what_autobahn_would_send():
+    assert transport.frame("a") == b"\x81\x01a"
+    assert transport.frame("好" * 50)[:4] == b"\x81\x7e\x00\x96"  # 150 bytes of UTF-8: a 16-bit length
+    assert transport.frame("x" * 70_000)[:10] == b"\x81\x7f" + (70_000).to_bytes(8, "big")
+
+
+async def test_no_writer_for_a_send_that_is_not_daphnes():
+    async def send(message):
+        pass
+
+    assert transport.writer_for(send) is None

@@ -1,6 +1,7 @@
 """A tiny ASGI app for tests/live/test_transport.py, served by a real Daphne process with live.transport installed.
 
-Commands (text frames): `flood N SEED` sends N text messages of varied sizes (see `flood_message`);
+Commands (text frames): `flood N SEED` sends N text messages of varied sizes (see `flood_message`) through ASGI
+`send`; `frames N SEED` sends the same as prepared frames through `transport.writer_for`;
 `stats` answers with a JSON object: disconnects seen, whether the transport engaged, and the process's RSS.
 """
 import asyncio
@@ -55,6 +56,17 @@ async def application(scope, receive, send):
                 await send({"type": "websocket.send", "text": flood_message(index, rng)})
                 if index % 50 == 0:
                     await asyncio.sleep(0)  # let the reactor flush what the kernel could not take yet
+        elif command == "frames":  # the broadcast path: prepared frames through transport.writer_for
+            count, seed = int(args[0]), int(args[1])
+            rng = random.Random(seed)
+            write = transport.writer_for(send)
+            for index in range(count):
+                if write is None:
+                    await send({"type": "websocket.send", "text": "no writer"})
+                    break
+                write(transport.frame(flood_message(index, rng)))
+                if index % 50 == 0:
+                    await asyncio.sleep(0)
         elif command == "stats":
             await send({"type": "websocket.send", "text": json.dumps(
                 {"disconnects": DISCONNECTS, "engaged": ENGAGED, "rss": rss_bytes()})})
