@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from live import joins, payloads
+from live import joins, payloads, transport
 from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
@@ -155,7 +155,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.connection_id = uuid.uuid4().hex
         self.flood = TokenBucket(50, 5.0)
         self.hub = get_hub(self.session_id)
-        self.outlet = Outlet(self.base_send, user_id=user.pk, moderator=self.moderator, on_close=self._dropped)
+        self.outlet = Outlet(self.base_send, user_id=user.pk, moderator=self.moderator, on_close=self._dropped,
+                             write=transport.writer_for(self.base_send))
         await self.hub.join(self.outlet)
         try:
             await get_committer().join(session_id=self.session_id, user_id=user.pk, connection=self.connection_id)

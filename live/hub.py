@@ -90,6 +90,29 @@ class _Resume:
                     return stop.value
 
 
+def _frame(text: str) -> bytes:
+    from live.transport import frame
+
+    return frame(text)
+
+
+class _Frames:
+    """An event's WebSocket frames, built at most once per audience, and only if a connection writes frames."""
+
+    __slots__ = ("public", "moderator", "built")
+
+    def __init__(self, public: str, moderator: str):
+        self.public, self.moderator, self.built = public, moderator, {}
+
+    def get(self, moderator: bool) -> bytes:
+        built = self.built.get(moderator)
+        if built is None:
+            text = self.moderator if moderator else self.public
+            built = self.built[moderator] = (self.built.get(not moderator) if self.moderator is self.public
+                                             else None) or _frame(text)
+        return built
+
+
 class Outlet:
     """One connection's way out: the ASGI `send`, called inline, with a bounded queue when it suspends.
 
@@ -97,11 +120,14 @@ class Outlet:
     `open()`, skipping any event whose seq the connection has already been sent.
     """
 
-    __slots__ = ("send", "user_id", "moderator", "on_close", "sent_seq", "closed", "joining", "queue", "task",
+    __slots__ = ("send", "write", "user_id", "moderator", "on_close", "sent_seq", "closed", "joining", "queue", "task",
                  "__weakref__")
 
-    def __init__(self, send, *, user_id: int, moderator: bool, on_close):
+    def __init__(self, send, *, user_id: int, moderator: bool, on_close, write=None):
         self.send = send
+        # Under Daphne with live/transport.py engaged: a plain function that writes a ready WebSocket frame (built
+        # once per event by the hub) to this connection, without a coroutine per message. None elsewhere.
+        self.write = write
         self.user_id = user_id
         self.moderator = moderator
         self.on_close = on_close  # called with a close code when the hub drops this connection
@@ -111,7 +137,7 @@ class Outlet:
         self.queue: collections.deque | None = None
         self.task = None
 
-    def push(self, text: str, seq: int = 0) -> None:
+    def push(self, text: str, seq: int = 0, frame: bytes | None = None) -> None:
         if self.closed:
             return
         if self.joining is not None:
@@ -124,6 +150,10 @@ class Outlet:
             if seq <= self.sent_seq:
                 return
             self.sent_seq = seq
+        if self.write is not None and self.queue is None:
+            if not self.write(frame if frame is not None else _frame(text)):
+                self.closed = True
+            return
         self._send(text)
 
     def open(self, sent_seq: int) -> None:
@@ -307,8 +337,12 @@ class RoomHub:
         self.last_seq = entry.seq
         self.version += 1
         public, moderator, seq = entry.public, entry.moderator, entry.seq
+        frames = _Frames(public, moderator)
         for outlet in list(self.outlets):
-            outlet.push(moderator if outlet.moderator else public, seq)
+            if outlet.write is not None:
+                outlet.push(moderator if outlet.moderator else public, seq, frames.get(outlet.moderator))
+            else:
+                outlet.push(moderator if outlet.moderator else public, seq)
 
     async def _fill_gap(self) -> None:
         try:
@@ -397,8 +431,9 @@ class RoomHub:
         message = {"type": "counts", "votes": votes, "polls": tallies, "respondents": respondents,
                    "participants": participants}
         text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        frames = _Frames(text, text)
         for outlet in list(self.outlets):
-            outlet.push(text)
+            outlet.push(text, 0, frames.get(False) if outlet.write is not None else None)
 
     def participants_here(self) -> int:
         return len(self.users)

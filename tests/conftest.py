@@ -22,6 +22,13 @@ def pytest_configure(config):
         assert os.environ.get("REDIS_URL", "").startswith("redis"), "CI expects REDIS_URL for Redis"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main thread for the rest of the
+    # session, and asynchronous tests (the live room's consumers) cannot run their own loop after that.
+    items.sort(key=lambda item: "e2e" in item.keywords)
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path, request):
     if "e2e" not in request.keywords:  # the browser tests' server process checks passwords with the real hasher
