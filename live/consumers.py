@@ -201,9 +201,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
         cached = cache.get(key)
         if cached and cached[0] == version:
             shared = cached[1]
+            if isinstance(shared, asyncio.Future):  # being read for another connect: share it (join bursts)
+                shared = await asyncio.shield(shared)
         else:
-            shared = await database_sync_to_async(room_shared_state)(session=self.session, moderator=self.moderator)
-            cache[key] = (version, shared)
+            reading = asyncio.get_running_loop().create_future()
+            cache[key] = (version, reading)
+            try:
+                shared = await database_sync_to_async(room_shared_state)(session=self.session,
+                                                                         moderator=self.moderator)
+            except BaseException as error:
+                if cache.get(key, (None, None))[1] is reading:
+                    del cache[key]
+                if isinstance(error, Exception):
+                    reading.set_exception(error)
+                    reading.exception()  # marked as retrieved: the connects waiting on it get it raised
+                else:
+                    reading.cancel()
+                raise
+            reading.set_result(shared)
+            if cache.get(key, (None, None))[1] is reading:
+                cache[key] = (version, shared)
         personal = await joins.personal_state(session=self.session, user=self.user, moderator=self.moderator,
                                               shared=shared)
         poll = shared["poll"]

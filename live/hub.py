@@ -58,6 +58,10 @@ def outbox_limit() -> int:
     return getattr(settings, "LIVE_OUTBOX_LIMIT", 1000)
 
 
+def participants_interval() -> float:
+    return getattr(settings, "LIVE_PARTICIPANTS_INTERVAL", 2.0)
+
+
 def counts_interval() -> float:
     return getattr(settings, "LIVE_COUNTS_INTERVAL", 0.3)
 
@@ -229,6 +233,7 @@ class RoomHub:
         self.dirty_questions: set[int] = set()
         self.dirty_polls: set[int] = set()
         self.participants_sent: int | None = None
+        self.participants_pushed = 0.0
         self.presence_written = (None, 0.0)
         self.history_checked = 0.0
         self.behind: int | None = None
@@ -419,15 +424,21 @@ class RoomHub:
     async def flush_counts(self, counts_for) -> None:
         participants = await _participants(self)
         questions, polls = self.dirty_questions, self.dirty_polls
-        if not questions and not polls and participants == self.participants_sent:
-            return
-        self.dirty_questions, self.dirty_polls = set(), set()
-        votes, tallies, respondents = {}, {}, {}
-        if questions or polls:
+        if not questions and not polls:
+            # Only the participant count changed: under a join burst it changes on every tick, and a `counts`
+            # to every connection every 0.3 s is most of the server's work; send it at most every
+            # LIVE_PARTICIPANTS_INTERVAL seconds. (Snapshots read the count from the hub, not from the cache.)
+            now = time.monotonic()
+            if participants == self.participants_sent or now - self.participants_pushed < participants_interval():
+                return
+            self.participants_pushed = now
+            votes, tallies, respondents = {}, {}, {}
+        else:
+            self.dirty_questions, self.dirty_polls = set(), set()
             votes, tallies, respondents = await database_sync_to_async(counts_for)(
                 question_ids=questions, poll_ids=polls)
+            self.version += 1  # cached snapshots show old counts now
         self.participants_sent = participants
-        self.version += 1
         message = {"type": "counts", "votes": votes, "polls": tallies, "respondents": respondents,
                    "participants": participants}
         text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
