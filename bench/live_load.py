@@ -700,7 +700,7 @@ def main(argv=None):
     parser.add_argument("--system", choices=["academy", "stock", "both"], default="both")
     parser.add_argument("--processes", type=int, default=2, help="Daphne processes per system (1 without Redis)")
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
-    parser.add_argument("--concurrency", type=int, default=100, help="connects in flight, all workers together")
+    parser.add_argument("--concurrency", type=int, default=500, help="connects in flight, all workers together")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between broadcasts")
     parser.add_argument("--storm-seconds", type=float, default=8.0, help="votes are spread over this many seconds")
     parser.add_argument("--storm-timeout", type=float, default=60.0)

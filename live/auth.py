@@ -98,7 +98,9 @@ class UserBatcher:
                 batch, self.waiting = self.waiting, {}
                 self.batches += 1
                 try:
-                    users = await database_sync_to_async(load_users)(list(batch))
+                    # Off the one thread Channels serialises database work on: the look-ups of a join burst run
+                    # beside the admissions and snapshots (a thread pool, each thread its own connection).
+                    users = await database_sync_to_async(load_users, thread_sensitive=False)(list(batch))
                 except Exception as error:  # noqa: BLE001 - handed to every waiting connect
                     for futures in batch.values():
                         for future in futures:
