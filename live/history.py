@@ -73,6 +73,10 @@ class MemoryHistory:
         room = self._room(session_id)
         return room[0], room[1]
 
+    async def peek(self, session_id: int) -> tuple[int, str | None]:
+        room = self.rooms.get(session_id)
+        return (room[0], room[1]) if room is not None else (0, None)
+
     async def since(self, session_id: int, seq: int, epoch: str | None = None) -> list[Entry] | None:
         current, current_epoch = await self.current(session_id)
         if (epoch and epoch != current_epoch) or seq > current or seq < 0:

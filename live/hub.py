@@ -9,7 +9,7 @@ every local connection's ASGI `send` directly (an `Outlet`), choosing the partic
 - Order: events are delivered strictly by `seq`. One that arrives early waits for the ones before it; if they do not
   come within `GAP_WAIT` seconds, they are read from the history (live/history.py). If the history no longer has
   them (or the room's epoch changed: Redis restarted), every local connection is closed with 4409 and resumes.
-- Lost messages: with Redis, each hub also compares its last seq with the history's about once a second and reads
+- Lost messages: each hub also compares its last seq with the history's about once a second and reads
   what pub/sub did not bring (a Redis restart can silently end a subscription); a new epoch resynchronises.
 - Counters (`counts`): vote counts, poll tallies and the participant count are not events. Batches mark what changed
   (`live.dirty` messages); every `LIVE_COUNTS_INTERVAL` seconds (0.3) each hub reads the exact values from the
@@ -390,11 +390,10 @@ class RoomHub:
                 logger.exception("live hub: counts failed")
 
     async def check_history(self) -> None:
-        """With Redis, compare with the room's history now and then: pub/sub delivers at most once and a
-        subscription lost with a Redis restart may never come back, so events the history holds but the hub did not
-        get within a tick are read from it, and a history that started again (a new epoch) resynchronises the room."""
-        if not settings.REDIS_URL:
-            return
+        """Compare with the room's history now and then: pub/sub delivers at most once (and a subscription lost
+        with a Redis restart may never come back; the in-memory layer drops messages for a full channel), so events
+        the history holds but the hub did not get within a tick are read from it, and a history that started again
+        (a new epoch) resynchronises the room."""
         now = time.monotonic()
         if now - self.history_checked < HISTORY_CHECK_SECONDS:
             return

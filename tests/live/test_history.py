@@ -211,10 +211,6 @@ async def test_a_client_that_stops_reading_is_disconnected_at_the_queue_bound(se
     await mod.disconnect()
 
 
-redis_only = pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"), reason="the Redis history only")
-
-
-@redis_only
 async def test_events_that_pub_sub_lost_are_read_from_the_history(session, volunteer):
     participant = await join(session, volunteer)
     await receive(participant)
@@ -226,7 +222,6 @@ async def test_events_that_pub_sub_lost_are_read_from_the_history(session, volun
     await participant.disconnect()
 
 
-@redis_only
 async def test_a_history_that_starts_again_resynchronises_the_room(session, volunteer):
     participant = await join(session, volunteer)
     await receive(participant)
