@@ -8,12 +8,18 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 # Set Django up before anything imports models (consumers do).
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
+# Under Daphne: WebSocket frames go straight to the socket when nothing waits before them, and a client that stops
+# reading is disconnected once its unsent output passes LIVE_SEND_BUFFER_LIMIT (live/transport.py).
+from live import transport  # noqa: E402
+
+transport.install()
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from live.auth import RoomAuthMiddlewareStack  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
 
 http_application = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FILES else django_asgi_app
@@ -21,6 +27,7 @@ http_application = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FIL
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Channels' AuthMiddlewareStack with the session and user look-ups of concurrent connects batched.
+        "websocket": AllowedHostsOriginValidator(RoomAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -141,6 +141,13 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "academy"}}
 
+# --- Live room transport (live/transport.py) ----------------------------------------------------------------
+# Daphne writes a WebSocket frame straight to the socket when nothing is waiting in Twisted's buffer (0 turns it off).
+LIVE_DIRECT_WRITE = env.bool("LIVE_DIRECT_WRITE", default=True)
+# Bytes a connection may hold unsent in Daphne's buffer before the client (which stopped reading) is disconnected;
+# it reconnects and resumes. 0: no bound.
+LIVE_SEND_BUFFER_LIMIT = env.int("LIVE_SEND_BUFFER_LIMIT", default=512 * 1024)
+
 # --- Authentication ---------------------------------------------------------------------------------------------
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

@@ -22,5 +22,5 @@ urlpatterns = [
 if settings.SERVE_FILES:
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
 
-# Wagtail's page tree serves everything else: /, /handbook/, /courses/, /live/.
-urlpatterns += [path("", include(wagtail_urls))]
+# Wagtail's page tree serves everything else: /, /handbook/, /courses/, /live/ (with live's file-like routes first).
+urlpatterns += [path("", include("live.urls")), path("", include(wagtail_urls))]

@@ -1,3 +1,8 @@
-"""WebSocket routes of the live room."""
+"""WebSocket routes of the live room (academy/asgi.py wraps them in the origin check and the session auth)."""
+from django.urls import path
 
-websocket_urlpatterns = []
+from live.consumers import RoomConsumer
+
+websocket_urlpatterns = [
+    path("ws/live/<int:session_id>/", RoomConsumer.as_asgi()),
+]

@@ -1,0 +1,449 @@
+"""The live room's WebSocket consumer (docs/live-protocol.md): thin — admit, parse and validate, call a service or
+the group commit, answer with an ack or an error. Permissions are live.selectors' and live.services' business.
+
+Two departures from a stock AsyncWebsocketConsumer, both for the room's scale (issue: live room at scale):
+- no channel of its own: broadcasts reach the connection through its room hub (live/hub.py), which calls this
+  connection's ASGI `send` directly with a text serialised once per event;
+- `dispatch` skips Channels' per-message database clean-up: every database call here goes through
+  `database_sync_to_async`, which does that clean-up in the thread that uses the connection.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import await_many_dispatch
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from live import joins, payloads, transport
+from live.batching import get_committer
+from live.events import dumps
+from live.history import get_history
+from live.hub import Outlet, get_hub
+from live.selectors.room import room_shared_state
+from live.services import room as services
+from live.services.room import RoomError
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME = 4096
+ERROR_BAD_JSON = _("Malformed message: not a JSON object.")
+ERROR_UNKNOWN_TYPE = _("Unknown message type.")
+ERROR_INVALID_ID = _("Every command needs an id of 1 to 64 characters.")
+ERROR_INVALID_FIELD = _("This field is missing or has the wrong type.")
+ERROR_FRAME_TOO_LARGE = _("The message is too long.")
+ERROR_TOO_FAST = _("Too many messages: slow down a little.")
+ERROR_VOTE_RATE = _("You are voting too fast: wait a few seconds.")
+ERROR_SERVER = _("Something went wrong on the server; nothing was recorded. Please try again.")
+
+
+class TokenBucket:
+    """`rate` tokens per `per` seconds, at most `rate` at once (the per-connection flood guard)."""
+
+    __slots__ = ("rate", "per", "tokens", "stamp")
+
+    def __init__(self, rate: int, per: float):
+        self.rate, self.per, self.tokens, self.stamp = rate, per, float(rate), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate / self.per)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class WindowLimit:
+    """At most `limit` events in a window of `window` seconds that starts with the first one (as academy.ratelimit,
+    but in this process's memory: a vote storm must not cost a cache round trip per vote)."""
+
+    __slots__ = ("limit", "window", "count", "start")
+
+    def __init__(self, limit: int, window: float):
+        self.limit, self.window, self.count, self.start = limit, window, 0, 0.0
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        if now - self.start >= self.window:
+            self.start, self.count = now, 0
+        self.count += 1
+        return self.count <= self.limit
+
+
+def _user_bucket(hub, kind: str, user_id: int, rate: int, per: float) -> WindowLimit:
+    """Per user, room and process (kept on the room's hub): votes 30 per 10 s, poll answers 10 per 10 s."""
+    buckets = hub.__dict__.setdefault("buckets", {})
+    bucket = buckets.get((kind, user_id))
+    if bucket is None:
+        bucket = buckets[(kind, user_id)] = WindowLimit(rate, per)
+    return bucket
+
+
+def _int(message: dict, name: str, *, nullable: bool = False):
+    value = message.get(name)
+    if value is None and nullable and name in message:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RoomError("invalid", ERROR_INVALID_FIELD, field=name)
+    return value
+
+
+def _bool(message: dict, name: str, default: bool | None = None) -> bool:
+    value = message.get(name, default)
+    if not isinstance(value, bool):
+        raise RoomError("invalid", ERROR_INVALID_FIELD, field=name)
+    return value
+
+
+def _str(message: dict, name: str, default: str | None = None) -> str:
+    value = message.get(name, default)
+    if not isinstance(value, str):
+        raise RoomError("invalid", ERROR_INVALID_FIELD, field=name)
+    return value
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    session = None
+    outlet: Outlet | None = None
+
+    async def __call__(self, scope, receive, send):
+        # As AsyncConsumer.__call__, without a channel-layer channel per connection (the hub has the room's one).
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            await await_many_dispatch([receive], self.dispatch)
+        except StopConsumer:
+            pass
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # --- connecting -----------------------------------------------------------------------------------------
+    async def connect(self):
+        user = self.scope.get("user")
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        if user is None or not user.is_authenticated:
+            admission = None
+            refusal = 4401
+        else:
+            # Concurrent connects are admitted in batches (live/joins.py: the same rules, fewer queries).
+            admission = await joins.admit(session_id=self.session_id, user=user)
+            refusal = admission.refusal
+        await self.accept()
+        if refusal:
+            await self.close(code=refusal)
+            return
+        self.user = user
+        self.session = admission.session
+        self.moderator = admission.moderator
+        self.connection_id = uuid.uuid4().hex
+        self.flood = TokenBucket(50, 5.0)
+        self.hub = get_hub(self.session_id)
+        self.outlet = Outlet(self.base_send, user_id=user.pk, moderator=self.moderator, on_close=self._dropped,
+                             write=transport.writer_for(self.base_send))
+        await self.hub.join(self.outlet)
+        try:
+            await get_committer().join(session_id=self.session_id, user_id=user.pk, connection=self.connection_id)
+            await self._start_stream()
+        except Exception:
+            logger.exception("live room %s: joining failed", self.session_id)
+            self.outlet.drop(1011)
+
+    def _query(self) -> tuple[int | None, str | None]:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        since = query.get("since", [None])[0]
+        epoch = query.get("epoch", [None])[0]
+        try:
+            since = int(since) if since is not None else None
+        except ValueError:
+            since = None
+        return since, epoch
+
+    async def _start_stream(self) -> None:
+        """Replay what the client missed (then `resumed`), or send a snapshot; then release the held events."""
+        hub = self.hub
+        since, epoch = self._query()
+        if since is not None:
+            entries = await get_history().since(self.session_id, since, epoch)
+            if entries is not None:
+                for entry in entries:
+                    await self.send(text_data=entry.text_for(self.moderator))
+                last = entries[-1].seq if entries else since
+                await self.send(text_data=dumps({"type": "resumed", "seq": last, "epoch": hub.epoch}))
+                self.outlet.open(last)
+                return
+        seq, epoch = hub.last_seq, hub.epoch
+        snapshot = await self._snapshot()
+        await self.send(text_data=dumps({"type": "snapshot", "seq": seq, "epoch": epoch, **snapshot}))
+        self.outlet.open(seq)
+
+    async def _snapshot(self) -> dict:
+        hub = self.hub
+        cache = hub.snapshot_cache
+        key = ("moderator" if self.moderator else "participant")
+        version = hub.version
+        cached = cache.get(key)
+        if cached and cached[0] == version:
+            shared = cached[1]
+            if isinstance(shared, asyncio.Future):  # being read for another connect: share it (join bursts)
+                shared = await asyncio.shield(shared)
+        else:
+            reading = asyncio.get_running_loop().create_future()
+            cache[key] = (version, reading)
+            try:
+                shared = await database_sync_to_async(room_shared_state)(session=self.session,
+                                                                         moderator=self.moderator)
+            except BaseException as error:
+                if cache.get(key, (None, None))[1] is reading:
+                    del cache[key]
+                if isinstance(error, Exception):
+                    reading.set_exception(error)
+                    reading.exception()  # marked as retrieved: the connects waiting on it get it raised
+                else:
+                    reading.cancel()
+                raise
+            reading.set_result(shared)
+            if cache.get(key, (None, None))[1] is reading:
+                cache[key] = (version, shared)
+        personal = await joins.personal_state(session=self.session, user=self.user, moderator=self.moderator,
+                                              shared=shared)
+        poll = shared["poll"]
+        if poll is not None:
+            poll = {**poll, "my_choices": personal["my_choices"]}
+        participants = hub.participants_sent if hub.participants_sent is not None else hub.participants_here()
+        return {
+            "role": "moderator" if self.moderator else "participant",
+            "me": {"id": self.user.pk, "name": payloads.user_name(self.user)},
+            "session": shared["session"],
+            "topics": shared["topics"],
+            "questions": personal["extra_questions"] + shared["questions"],
+            "my_votes": personal["my_votes"],
+            "my_questions": personal["my_questions"],
+            "poll": poll,
+            "announcements": shared["announcements"],
+            "participants": participants,
+        }
+
+    def _dropped(self, code: int) -> None:
+        """The hub gave up on this connection (ban, too slow, resync): close it."""
+        if self.outlet is not None:
+            self.hub.leave(self.outlet)
+        asyncio.ensure_future(self.close(code=code))
+
+    async def disconnect(self, code):
+        if self.outlet is not None:
+            self.outlet.closed = True
+            self.hub.leave(self.outlet)
+            get_committer().leave(connection=self.connection_id)
+            self.outlet = None
+
+    # --- commands -------------------------------------------------------------------------------------------
+    async def _reply(self, message: dict) -> None:
+        if self.outlet is not None and not self.outlet.closed:
+            await self.send(text_data=dumps(message))
+
+    async def _error(self, request_id, error: RoomError) -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            message = {"type": "error", "id": request_id, "code": error.code, "message": str(error.message)}
+        if request_id is None:
+            del message["id"]
+        if error.field:
+            message["field"] = error.field
+        await self._reply(message)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.outlet is None:
+            return
+        if text_data is None or len(text_data) > MAX_FRAME:
+            code = "bad_json" if text_data is None else "invalid"
+            await self._error(None, RoomError(code, ERROR_BAD_JSON if text_data is None else ERROR_FRAME_TOO_LARGE))
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await self._error(None, RoomError("bad_json", ERROR_BAD_JSON))
+            return
+        request_id = message.get("id")
+        if not isinstance(request_id, str) or not 1 <= len(request_id) <= 64:
+            await self._error(None, RoomError("invalid", ERROR_INVALID_ID, field="id"))
+            return
+        if not self.flood.take():
+            await self._error(request_id, RoomError("rate_limited", ERROR_TOO_FAST))
+            return
+        kind = message.get("type")
+        handler = COMMANDS.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            await self._error(request_id, RoomError("unknown_type", ERROR_UNKNOWN_TYPE, field="type"))
+            return
+        try:
+            result = await handler(self, message)
+        except RoomError as error:
+            await self._error(request_id, error)
+            return
+        except Exception:
+            logger.exception("live room %s: %s failed", self.session_id, kind)
+            await self._error(request_id, RoomError("server_error", ERROR_SERVER))
+            return
+        await self._reply({"type": "ack", "id": request_id, **result})
+
+    def _sync(self, function, **kwargs):
+        return database_sync_to_async(function)(**kwargs)
+
+    # Participants.
+    async def cmd_ping(self, message):
+        return {}
+
+    async def cmd_question_ask(self, message):
+        text = _str(message, "text")
+        anonymous = _bool(message, "anonymous", False)
+
+        def ask():
+            question = services.question_ask(session=self.session, author=self.user, text=text, anonymous=anonymous)
+            return {"question": payloads.question(question, moderator=True)}
+        return await self._sync(ask)
+
+    async def _vote(self, message, add: bool):
+        question_id = _int(message, "question")
+        if not _user_bucket(self.hub, "vote", self.user.pk, 30, 10.0).take():
+            raise RoomError("rate_limited", ERROR_VOTE_RATE)
+        return await get_committer().vote(session_id=self.session_id, question_id=question_id,
+                                          user_id=self.user.pk, add=add)
+
+    async def cmd_question_vote(self, message):
+        return await self._vote(message, True)
+
+    async def cmd_question_unvote(self, message):
+        return await self._vote(message, False)
+
+    async def cmd_poll_answer(self, message):
+        poll_id = _int(message, "poll")
+        choices = message.get("choices")
+        if (not isinstance(choices, list) or not choices or len(choices) > 10
+                or not all(isinstance(c, int) and not isinstance(c, bool) for c in choices)):
+            raise RoomError("invalid", ERROR_INVALID_FIELD, field="choices")
+        if not _user_bucket(self.hub, "poll", self.user.pk, 10, 10.0).take():
+            raise RoomError("rate_limited", ERROR_VOTE_RATE)
+        return await get_committer().answer(session_id=self.session_id, poll_id=poll_id, user_id=self.user.pk,
+                                            choices=choices)
+
+    # Moderators and hosts (the services check, every time).
+    async def _moderate_question(self, service, message, **fields):
+        question_id = _int(message, "question")
+
+        def run():
+            question = service(session=self.session, moderator=self.user, question_id=question_id, **fields)
+            return {"question": payloads.question(question, moderator=True)}
+        return await self._sync(run)
+
+    async def cmd_question_approve(self, message):
+        return await self._moderate_question(services.question_approve, message)
+
+    async def cmd_question_dismiss(self, message):
+        return await self._moderate_question(services.question_dismiss, message)
+
+    async def cmd_question_answered(self, message):
+        return await self._moderate_question(services.question_mark_answered, message)
+
+    async def cmd_question_highlight(self, message):
+        return await self._moderate_question(services.question_highlight, message,
+                                             highlighted=_bool(message, "highlighted", True))
+
+    async def cmd_question_reply(self, message):
+        return await self._moderate_question(services.question_reply, message, text=_str(message, "text"))
+
+    async def cmd_question_pin(self, message):
+        return await self._moderate_question(services.question_pin, message, pinned=_bool(message, "pinned"))
+
+    async def cmd_question_topic(self, message):
+        return await self._moderate_question(services.question_set_topic, message,
+                                             topic_id=_int(message, "topic", nullable=True))
+
+    async def cmd_topic_set(self, message):
+        topic_id = _int(message, "topic", nullable=True)
+
+        def run():
+            topic = services.topic_set(session=self.session, moderator=self.user, topic_id=topic_id)
+            return {"topic": payloads.topic(topic)}
+        return await self._sync(run)
+
+    async def cmd_poll_open(self, message):
+        question, kind = _str(message, "question"), _str(message, "kind")
+        choices = message.get("choices")
+
+        def run():
+            poll = services.poll_open(session=self.session, moderator=self.user, question=question, kind=kind,
+                                      choices=choices)
+            return {"poll": payloads.poll(poll)}
+        return await self._sync(run)
+
+    async def cmd_poll_close(self, message):
+        poll_id = _int(message, "poll")
+
+        def run():
+            poll = services.poll_close(session=self.session, moderator=self.user, poll_id=poll_id)
+            return {"poll": payloads.poll(poll)}
+        return await self._sync(run)
+
+    async def cmd_announce(self, message):
+        text = _str(message, "text")
+
+        def run():
+            announcement = services.announcement_create(session=self.session, author=self.user, text=text)
+            return {"announcement": payloads.announcement(announcement)}
+        return await self._sync(run)
+
+    async def cmd_user_ban(self, message):
+        user_id = _int(message, "user")
+        reason = _str(message, "reason", "")
+
+        def run():
+            services.room_user_ban(session=self.session, moderator=self.user, user_id=user_id, reason=reason)
+            return {"user": user_id}
+        return await self._sync(run)
+
+    async def cmd_session_status(self, message):
+        status = _str(message, "status")
+
+        def run():
+            return {"status": services.session_status_set(session=self.session, moderator=self.user, status=status)}
+        return await self._sync(run)
+
+
+COMMANDS = {
+    "ping": RoomConsumer.cmd_ping,
+    "question.ask": RoomConsumer.cmd_question_ask,
+    "question.vote": RoomConsumer.cmd_question_vote,
+    "question.unvote": RoomConsumer.cmd_question_unvote,
+    "poll.answer": RoomConsumer.cmd_poll_answer,
+    "question.approve": RoomConsumer.cmd_question_approve,
+    "question.dismiss": RoomConsumer.cmd_question_dismiss,
+    "question.answered": RoomConsumer.cmd_question_answered,
+    "question.highlight": RoomConsumer.cmd_question_highlight,
+    "question.reply": RoomConsumer.cmd_question_reply,
+    "question.pin": RoomConsumer.cmd_question_pin,
+    "question.topic": RoomConsumer.cmd_question_topic,
+    "topic.set": RoomConsumer.cmd_topic_set,
+    "poll.open": RoomConsumer.cmd_poll_open,
+    "poll.close": RoomConsumer.cmd_poll_close,
+    "announce": RoomConsumer.cmd_announce,
+    "user.ban": RoomConsumer.cmd_user_ban,
+    "session.status": RoomConsumer.cmd_session_status,
+}

@@ -1,0 +1,96 @@
+"""The room's event path: the ONLY module that talks to the channel layer.
+
+A service that changes room state calls `emit(...)` inside its transaction. After the commit the event is built
+once, serialised once per audience (participants, and moderators when they must see more), given the room's next
+`seq` together with its entry in the history (live/history.py), and published ONCE to the group
+`live-session-<pk>`, where each process's hub (live/hub.py) picks it up and fans it out.
+
+Audiences: `public=SAME` (everyone gets the same text), `public=HIDDEN` (participants get a `hidden` placeholder with
+the seq, moderators the event) or `public=<dict>` (participants get that data instead, e.g. an anonymous question
+without its author).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from live.history import Entry, get_history
+from live.hub import CLOSE_BANNED, group_name
+
+logger = logging.getLogger(__name__)
+
+SAME = "same"
+HIDDEN = "hidden"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _rest(ts: int, name: str, data: dict) -> str:
+    """An event's JSON without its opening brace and seq: `"ts":…,"name":…,"data":…}` (the history adds the seq)."""
+    return dumps({"ts": ts, "name": name, "data": data})[1:]
+
+
+def emit(*, session_id: int, name: str, data: dict, public=SAME) -> None:
+    """Publish an event once the current transaction commits (at once outside a transaction)."""
+    ts = now_ms()
+    transaction.on_commit(partial(_publish_from_thread, session_id, name, data, public, ts))
+
+
+def _publish_from_thread(session_id, name, data, public, ts) -> None:
+    # Services run in a worker thread (database_sync_to_async); async_to_sync runs the publish on the server's loop.
+    # The change is already committed: if Redis is unreachable the event is logged, not raised, so the sender still
+    # gets its ack (nothing is lost: clients see the change in their next snapshot; no seq was taken, so no gap).
+    try:
+        async_to_sync(publish)(session_id=session_id, name=name, data=data, public=public, ts=ts)
+    except Exception:  # noqa: BLE001
+        logger.exception("live room %s: publishing %s failed", session_id, name)
+
+
+async def publish(*, session_id: int, name: str, data: dict, public=SAME, ts: int | None = None) -> Entry:
+    ts = ts or now_ms()
+    rest_moderator = _rest(ts, name, data)
+    if public == SAME:
+        rest_public, rest_moderator = rest_moderator, None
+    elif public == HIDDEN:
+        rest_public = _rest(ts, "hidden", {})
+    else:
+        rest_public = _rest(ts, name, public)
+    entry, epoch = await get_history().append(session_id, rest_public, rest_moderator)
+    await get_channel_layer().group_send(group_name(session_id), {
+        "type": "live.event", "seq": entry.seq, "epoch": epoch, "p": entry.public,
+        "m": entry.moderator if rest_moderator is not None else None,
+    })
+    return entry
+
+
+async def publish_dirty(*, session_id: int, questions=(), polls=()) -> None:
+    """Tell every process's hub which counters changed (sent as `counts` at the next tick)."""
+    await get_channel_layer().group_send(group_name(session_id), {
+        "type": "live.dirty", "q": sorted(questions), "p": sorted(polls),
+    })
+
+
+def kick(*, session_id: int, user_id: int, code: int = CLOSE_BANNED) -> None:
+    """After the commit, close every connection of `user_id` in the room, in every process."""
+    transaction.on_commit(partial(_kick_from_thread, session_id, user_id, code))
+
+
+def _kick_from_thread(session_id, user_id, code) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(group_name(session_id), {
+            "type": "live.kick", "user": user_id, "code": code,
+        })
+    except Exception:  # noqa: BLE001 - the ban stands: the user is refused on their next connect
+        logger.exception("live room %s: disconnecting user %s failed", session_id, user_id)

@@ -1,0 +1,212 @@
+"""Direct WebSocket writes and bounded output for Daphne connections (the live room's hot path).
+
+Daphne hands every outgoing WebSocket frame to autobahn, which calls Twisted's `transport.write`. Twisted only
+buffers the bytes: it registers the socket for writing and sends them from a later reactor callback, then
+unregisters it — two `epoll_ctl` calls and one callback per message, about half of a broadcast's CPU at 20,000
+connections. When Twisted holds nothing unsent for a connection, nothing has to go out first, so the frame can go
+straight to the socket. Whatever the kernel does not take (a partial write, EAGAIN) goes to `transport.write` as
+before, which keeps the bytes in order; a failing or closed socket goes the same way, so that Twisted notices and
+closes the connection as it always does.
+
+The same hook bounds what one connection may hold: when a client stops reading and the bytes waiting for it in
+Twisted's buffer pass `LIVE_SEND_BUFFER_LIMIT`, the connection is aborted (the client reconnects and resumes from
+its last sequence number) instead of growing the server's memory without end.
+
+This reaches below Daphne's public interface (autobahn's `sendData`, the buffer fields of Twisted's
+`FileDescriptor`), so it engages only on the exact versions it was tested with (`PINNED`) and only on plain TCP and
+Unix-socket transports (never TLS). `LIVE_DIRECT_WRITE=0` turns the direct write off; the output bound stays.
+`install()` is called by academy/asgi.py before Daphne builds its WebSocket factory.
+
+For broadcasts, `frame(text)` builds a WebSocket text frame once per event and `writer_for(send)` returns a function
+that writes such a frame to the Daphne connection behind an ASGI `send` (through the same bounded, direct path),
+skipping the per-connection ASGI round trip, UTF-8 encoding and frame building. It returns None wherever that does
+not apply (another server, a test communicator, compression negotiated, not engaged): callers then use `send`.
+"""
+from __future__ import annotations
+
+import errno
+import functools
+import logging
+from importlib.metadata import PackageNotFoundError, version
+
+logger = logging.getLogger(__name__)
+
+# The versions whose internals this module was written and tested against (requirements.txt pins the same).
+PINNED = {"daphne": "4.2.3", "autobahn": "26.10.2", "twisted": "26.10.0"}
+
+# Errors after which a send simply did not happen yet: leave the bytes to Twisted's buffer.
+_RETRY_LATER = {errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR}
+
+_plain_transports: tuple[type, ...] = ()
+_protocol_class = None
+_engaged = False
+
+
+def installed_versions() -> dict[str, str | None]:
+    found = {}
+    for name in PINNED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def versions_supported() -> bool:
+    return installed_versions() == PINNED
+
+
+def _plain_transport_types() -> tuple[type, ...]:
+    global _plain_transports
+    if not _plain_transports:
+        from twisted.internet import tcp, unix
+
+        _plain_transports = (tcp.Server, unix.Server)
+    return _plain_transports
+
+
+def pending_bytes(transport) -> int:
+    """Bytes that Twisted holds for this transport and has not handed to the kernel yet."""
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+
+def write(transport, data: bytes) -> bool:
+    """Write `data` to a plain Twisted socket transport, straight to the socket when nothing is waiting before it.
+
+    Returns True when the kernel took all of `data` at once; False when (some of) it went through Twisted's buffer,
+    or was dropped because the connection is already closed for writing (as `transport.write` itself does).
+    """
+    if not transport.connected or transport._writeDisconnected:
+        return False
+    if transport.disconnecting or pending_bytes(transport):
+        transport.write(data)
+        return False
+    try:
+        sent = transport.socket.send(data)
+    except OSError as error:
+        if error.errno not in _RETRY_LATER:
+            # A broken or closed socket: Twisted's own write attempt finds it and closes the connection.
+            transport.write(data)
+            return False
+        sent = 0
+    if sent < len(data):
+        transport.write(data[sent:])
+        return False
+    return True
+
+
+def protocol_class():
+    """Daphne's WebSocket protocol with direct writes and a bounded output buffer (built lazily: imports Twisted)."""
+    global _protocol_class
+    if _protocol_class is not None:
+        return _protocol_class
+
+    from daphne.ws_protocol import WebSocketProtocol
+
+    plain = _plain_transport_types()
+    state_open = WebSocketProtocol.STATE_OPEN
+
+    class LiveWebSocketProtocol(WebSocketProtocol):
+        # Set by install() from the settings; class attributes so that a connection costs no extra memory.
+        direct_write = True
+        send_buffer_limit = 0
+
+        def sendData(self, data, sync=False, chopsize=None):
+            transport = self.transport
+            if sync or chopsize or self.send_queue or transport.__class__ not in plain:
+                return super().sendData(data, sync, chopsize)
+            pending = pending_bytes(transport)
+            if pending and self.send_buffer_limit and pending > self.send_buffer_limit:
+                if not transport._aborting:
+                    logger.info("Disconnecting a WebSocket client that stopped reading (%d bytes unsent)", pending)
+                    transport.abortConnection()
+                return None
+            if self.direct_write and not pending:
+                write(transport, data)
+            else:
+                transport.write(data)
+            if self.state == state_open:
+                self.trafficStats.outgoingOctetsWireLevel += len(data)
+            else:
+                self.trafficStats.preopenOutgoingOctetsWireLevel += len(data)
+            if self.logOctets:
+                self.logTxOctets(data, False)
+            return None
+
+    _protocol_class = LiveWebSocketProtocol
+    return _protocol_class
+
+
+def install(*, direct_write: bool | None = None, send_buffer_limit: int | None = None) -> bool:
+    """Make Daphne build its WebSocket connections from `LiveWebSocketProtocol`. Returns whether it engaged.
+
+    Arguments default to the settings LIVE_DIRECT_WRITE and LIVE_SEND_BUFFER_LIMIT. Must run before Daphne's
+    server starts (academy/asgi.py is imported before that). On other versions than PINNED it changes nothing.
+    """
+    found = installed_versions()
+    if found != PINNED:
+        logger.warning(
+            "live.transport not engaged: it is tested with %s, found %s (Daphne's normal writes are used, "
+            "and slow clients are not disconnected)", PINNED, found,
+        )
+        return False
+    if direct_write is None or send_buffer_limit is None:
+        from django.conf import settings
+
+        direct_write = settings.LIVE_DIRECT_WRITE if direct_write is None else direct_write
+        send_buffer_limit = settings.LIVE_SEND_BUFFER_LIMIT if send_buffer_limit is None else send_buffer_limit
+    from daphne import ws_protocol
+
+    global _engaged
+    cls = protocol_class()
+    cls.direct_write = bool(direct_write)
+    cls.send_buffer_limit = int(send_buffer_limit)
+    ws_protocol.WebSocketFactory.protocol = cls
+    _engaged = True
+    return True
+
+
+def frame(text: str) -> bytes:
+    """A complete, unmasked WebSocket text frame carrying `text` (what autobahn's sendMessage would build)."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65536:
+        return b"\x81\x7e" + size.to_bytes(2, "big") + payload
+    return b"\x81\x7f" + size.to_bytes(8, "big") + payload
+
+
+def writer_for(send):
+    """A function `write(frame) -> bool` for the Daphne connection behind ASGI `send`, or None.
+
+    `write` returns False when the connection is no longer open (nothing is written then).
+    """
+    if not _engaged:
+        return None
+    from channels.sessions import InstanceSessionWrapper
+    from daphne.server import Server
+
+    owner = getattr(send, "__self__", None)
+    if isinstance(owner, InstanceSessionWrapper):  # Channels' SessionMiddleware wraps send
+        send = owner.real_send
+    if not (isinstance(send, functools.partial) and getattr(send.func, "__func__", None) is Server.handle_reply
+            and len(send.args) == 1):
+        return None
+    server, protocol = send.func.__self__, send.args[0]
+    cls = protocol_class()
+    if not isinstance(protocol, cls) or getattr(protocol, "_perMessageCompress", None) is not None:
+        return None
+    state_open = cls.STATE_OPEN
+    connections = server.connections
+
+    def write(data: bytes) -> bool:
+        if protocol.state != state_open:
+            return False
+        details = connections.get(protocol)
+        if details is None or "disconnected" in details:
+            return False
+        protocol.sendData(data)
+        return True
+
+    return write

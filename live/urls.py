@@ -1,0 +1,12 @@
+"""File-like URLs under session pages (…/calendar.ics, …/export/questions.csv).
+
+Wagtail's page URLs allow no dots, so these paths would never reach the session page; this pattern gives them to
+Wagtail's own `serve`, which routes them to the page's routes like any other path. Included by academy/urls.py
+before Wagtail's catch-all.
+"""
+from django.urls import re_path
+from wagtail import views as wagtail_views
+
+urlpatterns = [
+    re_path(r"^((?:[\w\-]+/)+[\w\-]+\.(?:ics|csv|xlsx))$", wagtail_views.serve, name="live_file"),
+]

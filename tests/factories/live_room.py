@@ -1,0 +1,207 @@
+"""Live-room builders shared by the tests and by `load_demo`.
+
+room_cookie(user)                       a real Django session for `user`: the `Cookie` header a browser would send
+room_communicator(session, user, ...)   a WebsocketCommunicator on the project's ASGI application (origin check and
+                                        session auth included), for /ws/live/<pk>/
+make_question(session, author, ...)     a question row (for tests that need one before connecting)
+room_reset()                            forget every room's history (Redis keys or the process's deque) between tests
+load_demo(*, users, log)                the past panel's questions, replies and votes (live/demo_content.py)
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from live.models import Question
+from tests.factories.accounts import UserFactory
+
+ORIGIN = b"http://testserver"
+
+
+def room_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+async def room_communicator(session, user=None, *, since=None, epoch=None, origin=ORIGIN, cookie=None,
+                            path=None, application=None):
+    """Connect to the room of `session` as `user` (None: anonymous). Returns (communicator, connected, close code)."""
+    from academy.asgi import application as default_application
+
+    if cookie is None and user is not None:
+        cookie = await database_sync_to_async(room_cookie)(user)
+    path = path or f"/ws/live/{session.pk}/"
+    query = []
+    if since is not None:
+        query.append(f"since={since}")
+    if epoch is not None:
+        query.append(f"epoch={epoch}")
+    if query:
+        path += "?" + "&".join(query)
+    headers = [(b"host", b"testserver")]
+    if origin:
+        headers.append((b"origin", origin))
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(application or default_application, path, headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+def _backlog(communicator) -> list:
+    if not hasattr(communicator, "backlog"):
+        communicator.backlog = []
+    return communicator.backlog
+
+
+async def receive(communicator, timeout: float = 3) -> dict:
+    """The next message (messages set aside by `command` come first, in their order)."""
+    backlog = _backlog(communicator)
+    if backlog:
+        return backlog.pop(0)
+    return json.loads(await communicator.receive_from(timeout=timeout))
+
+
+async def receive_until(communicator, predicate, timeout: float = 3) -> dict:
+    """The first message that satisfies `predicate`, dropping the others before it (counts, other events)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError("no matching message arrived")
+        message = await receive(communicator, timeout=remaining)
+        if predicate(message):
+            return message
+
+
+async def command(communicator, type_: str, request_id: str = "c1", **fields) -> dict:
+    """Send a command and return its answer (an ack or an error with the same id); broadcasts that arrive first
+    are kept for the next `receive`."""
+    await communicator.send_to(text_data=json.dumps({"type": type_, "id": request_id, **fields}))
+    skipped = []
+    try:
+        while True:
+            message = json.loads(await communicator.receive_from(timeout=5))
+            if message.get("type") in ("ack", "error") and message.get("id") == request_id:
+                return message
+            skipped.append(message)
+    finally:
+        _backlog(communicator).extend(skipped)
+
+
+async def send_command(communicator, type_: str, request_id: str, **fields) -> None:
+    await communicator.send_to(text_data=json.dumps({"type": type_, "id": request_id, **fields}))
+
+
+async def answers(communicator, request_ids, timeout: float = 5) -> dict:
+    """The acks/errors for `request_ids` (sent with send_command), by id; other messages go to the backlog."""
+    wanted, found, skipped = set(request_ids), {}, []
+    try:
+        while wanted - set(found):
+            message = json.loads(await communicator.receive_from(timeout=timeout))
+            if message.get("type") in ("ack", "error") and message.get("id") in wanted:
+                found[message["id"]] = message
+            else:
+                skipped.append(message)
+    finally:
+        _backlog(communicator).extend(skipped)
+    return found
+
+
+async def drain(communicator, timeout: float = 0.3) -> list[dict]:
+    """Everything that arrives within `timeout` seconds."""
+    messages, backlog = list(_backlog(communicator)), _backlog(communicator)
+    backlog.clear()
+    # receive_nothing waits without cancelling the application (receive_from's time-out would kill it).
+    while not await communicator.receive_nothing(timeout=timeout):
+        messages.append(json.loads(await communicator.receive_from()))
+    return messages
+
+
+def make_question(session, author, text="一个问题", **fields) -> Question:
+    fields.setdefault("status", Question.Status.APPROVED)
+    return Question.objects.create(session=session, author=author, text=text, **fields)
+
+
+async def room_reset() -> None:
+    from live.history import get_history
+
+    await get_history().clear()
+
+
+async def room_shutdown() -> None:
+    """Stop this loop's hubs and committer (the test's event loop is about to close)."""
+    from live.batching import get_committer
+    from live.hub import _hubs
+
+    committer = get_committer()
+    await committer.flush()
+    if committer.heartbeat:
+        committer.heartbeat.cancel()
+    for session_id, hub in list(_hubs().items()):
+        await hub.stop()
+        _hubs().pop(session_id, None)
+
+
+# --- demo content ---------------------------------------------------------------------------------------------
+def _participant(name: str, index: int):
+    """A fictional participant of the past panel (their name from live/demo_content.py)."""
+    return UserFactory(username=f"panel-guest-{index:02d}", real_name=name, role="social_worker")
+
+
+def load_demo(*, users, log):
+    """The past expert panel's questions, votes and panelists' replies; idempotent (a second run changes nothing)."""
+    from live.demo_content import PANELISTS, PAST_PANEL
+    from live.models import LiveSessionPage, Vote
+
+    session = LiveSessionPage.objects.filter(slug=PAST_PANEL["slug"]).first()
+    if session is None:
+        log("live room: the past panel does not exist yet; questions skipped")
+        return
+    if Question.objects.filter(session=session).exists():
+        return
+    names = {p["key"]: p["name"] for p in PANELISTS}
+    topics = list(session.agenda_topics.order_by("sort_order", "pk"))
+    authors = {}
+    for index, item in enumerate(PAST_PANEL["questions"], start=1):
+        if item["author"] not in authors:
+            authors[item["author"]] = _participant(item["author"], len(authors) + 1)
+    voters = list(authors.values())
+    # Votes beyond the named participants come from quiet audience members (fictional too).
+    audience_size = max(item["votes"] for item in PAST_PANEL["questions"])
+    audience = [UserFactory(username=f"panel-audience-{i:03d}", real_name=f"听众{i}") for i in range(1, audience_size + 1)]
+    moderator = users.get("demo-moderator")
+    for item in PAST_PANEL["questions"]:
+        question = Question.objects.create(
+            session=session, author=authors[item["author"]], text=item["text"], anonymous=item["anonymous"],
+            status=Question.Status.ANSWERED if item["answered"] else Question.Status.APPROVED,
+            topic=topics[item["topic"]] if item["topic"] < len(topics) else None,
+            reply=(f"{names[item['reply_by']]}:{item['reply']}" if item["reply"] else ""),
+            replied_by=moderator if item["reply"] else None,
+        )
+        pool = (voters + audience)
+        chosen = [u for u in pool if u.pk != question.author_id][: item["votes"]]
+        Vote.objects.bulk_create([Vote(question=question, user=u) for u in chosen])
+        question.vote_count = len(chosen)
+        question.save(update_fields=["vote_count"])
+    log(f"live room: {len(PAST_PANEL['questions'])} questions of the past panel with votes and replies")
+
+
+def room_fixture():
+    """A pytest fixture (import it into a test module): a clean room history before, stopped hubs after."""
+    import pytest
+
+    @pytest.fixture(autouse=True)
+    async def _live_room_env(settings):
+        settings.LIVE_COUNTS_INTERVAL = 0.05
+        await room_reset()
+        yield
+        await room_shutdown()
+
+    return _live_room_env
