@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from live.selectors.access import session_can_join, session_can_moderate, user_is_banned
 
@@ -23,7 +24,7 @@ def _strings() -> dict:
         "closed_4404": _("This live session does not exist."),
         "closed_4410": _("You have been removed from this room by a moderator."),
         "status_scheduled": _("Not started"),
-        "status_live": _("Live"),
+        "status_live": pgettext("room status", "Live"),
         "status_ended": _("Ended"),
         "participants": _("%s online"),
         "anonymous": _("Anonymous"),

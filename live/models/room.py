@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .pages import AgendaTopic, LiveSessionPage
 
@@ -27,9 +28,10 @@ class RoomState(models.Model):
     """What the hosts set for a session's room: its status (when they chose one) and the current agenda topic."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", _("Scheduled")
-        LIVE = "live", _("Live")
-        ENDED = "ended", _("Ended")
+        # A context keeps "Live" apart from Wagtail's "Live" (published), which our catalogue would otherwise override.
+        SCHEDULED = "scheduled", pgettext_lazy("room status", "Scheduled")
+        LIVE = "live", pgettext_lazy("room status", "Live")
+        ENDED = "ended", pgettext_lazy("room status", "Ended")
 
     session = models.OneToOneField(LiveSessionPage, on_delete=models.CASCADE, primary_key=True,
                                    related_name="room_state", verbose_name=_("session"))
@@ -129,8 +131,8 @@ class Poll(models.Model):
         MULTIPLE = "multiple", _("Multiple choice")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("poll status", "Open")
+        CLOSED = "closed", pgettext_lazy("poll status", "Closed")
 
     session = models.ForeignKey(LiveSessionPage, on_delete=models.CASCADE, related_name="polls",
                                 verbose_name=_("session"))
