@@ -285,6 +285,10 @@ def session_status_set(*, session, moderator, status: str) -> str:
                 LiveWindow.objects.create(session=session, started_at=session.start, ended_at=now)
         state.status = status
         state.save()
+        if status == RoomState.Status.ENDED:
+            from live.services.attendance import attendance_report_on_commit
+
+            attendance_report_on_commit(session)
         windows = list(LiveWindow.objects.filter(session=session))
         events.emit(session_id=session.pk, name="session.status", data={
             "status": status,
