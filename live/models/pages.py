@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
@@ -21,6 +22,8 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_pat
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
+
+from academy.search import CJKSearchMixin, cjk_search_fields
 
 RICH_TEXT_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
 
@@ -104,7 +107,7 @@ class LiveIndexPage(Page):
         return context
 
 
-class LiveSessionPage(RoutablePageMixin, Page):
+class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
     """One live class or expert panel at /live/<slug>/, with registration, the room and the exports as routes."""
 
     class Kind(models.TextChoices):
@@ -176,8 +179,12 @@ class LiveSessionPage(RoutablePageMixin, Page):
         index.SearchField("description"),
         index.SearchField("host_organisation"),
         index.FilterField("start"),
-    ]
+    ] + cjk_search_fields()
     parent_page_types = ["live.LiveIndexPage"]
+
+    def get_search_text(self) -> str:
+        topics = " ".join(f"{topic.title} {topic.detail}" for topic in self.agenda_topics.all())
+        return "\n".join([strip_tags(self.description or ""), self.host_organisation or "", topics])
     subpage_types = ["live.LiveRecapPage"]
 
     class Meta:
@@ -384,7 +391,7 @@ class AnswerBlock(blocks.StructBlock):
                          "reply": "先上岗、边做边学是普遍情况。", "replied_by": "周晓芸"}
 
 
-class LiveRecapPage(Page):
+class LiveRecapPage(CJKSearchMixin, Page):
     """What was said: drafted from the session's agenda and answered questions, edited and published by an organiser.
 
     A child of its session page (/live/<session>/recap/): the session finds its recap among its children, the
@@ -402,8 +409,11 @@ class LiveRecapPage(Page):
     )
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
-    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")] + cjk_search_fields()
     parent_page_types = ["live.LiveSessionPage"]
+
+    def get_search_text(self) -> str:
+        return "\n".join([strip_tags(self.intro or ""), strip_tags(self.body.render_as_block() if self.body else "")])
     subpage_types: list[str] = []
     max_count_per_parent = 1
 

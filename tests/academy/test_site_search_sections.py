@@ -27,3 +27,14 @@ def test_quiz_answers_are_not_searchable_but_the_lesson_body_is(client, home):
     not_found = strip_tags(client.get("/search/", {"q": "潮湿"}).content.decode())
     assert "防护测验" not in not_found
     assert "没有找到" in not_found
+
+
+@pytest.mark.django_db
+def test_live_sessions_are_found_by_a_word_of_their_agenda(client, home):
+    from tests.factories.live import make_live_session
+
+    make_live_session(title="社区心理支持直播课", description="<p>面向一线社区工作者。</p>")
+    found = strip_tags(client.get("/search/", {"q": "心理"}).content.decode())
+    assert "社区心理支持直播课" in found
+    found = strip_tags(client.get("/search/", {"q": "一线"}).content.decode())
+    assert "社区心理支持直播课" in found
