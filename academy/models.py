@@ -21,8 +21,9 @@ class HomePage(Page):
         verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
-        from academy.sections import home_sections
+        from academy.sections import home_sections, upcoming_live_sessions
 
         context = super().get_context(request, *args, **kwargs)
         context["sections"] = home_sections(request)
+        context["upcoming_sessions"] = upcoming_live_sessions()
         return context

@@ -32,9 +32,18 @@ def home_sections(request) -> list[dict]:
     return sections
 
 
+def upcoming_live_sessions(limit: int = 3) -> list:
+    """The next live sessions (and any live now), soonest first, for the home page."""
+    from django.utils import timezone
+
+    from live.models import LiveSessionPage
+
+    return list(LiveSessionPage.objects.live().public().filter(end__gte=timezone.now()).order_by("start")[:limit])
+
+
 def section_url(label: str) -> str | None:
     page = _first_live_page_of(label)
     return page.url if page else None
 
 
-__all__ = ["home_sections", "section_url", "Page"]
+__all__ = ["home_sections", "section_url", "upcoming_live_sessions", "Page"]

@@ -26,3 +26,20 @@ def test_a_browser_set_to_english_still_gets_chinese_until_english_is_chosen(cli
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert '<html lang="en">' in html
+
+
+@pytest.mark.django_db
+def test_home_page_shows_the_next_live_session(client, home):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories.live import make_live_session
+
+    make_live_session(title="下周的直播课", start=timezone.now() + timedelta(days=7),
+                      end=timezone.now() + timedelta(days=7, hours=1))
+    make_live_session(title="早已结束的直播", start=timezone.now() - timedelta(days=7),
+                      end=timezone.now() - timedelta(days=7) + timedelta(hours=1))
+    html = client.get("/").content.decode()
+    assert "即将开播" in html and "下周的直播课" in html
+    assert "早已结束的直播" not in html
