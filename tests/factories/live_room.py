@@ -152,7 +152,8 @@ async def room_shutdown() -> None:
 # --- demo content ---------------------------------------------------------------------------------------------
 def _participant(name: str, index: int):
     """A fictional participant of the past panel (their name from live/demo_content.py)."""
-    return UserFactory(username=f"panel-guest-{index:02d}", real_name=name, role="social_worker")
+    # Fictional people: they never log in, so no password (also keeps load_demo from hashing dozens of them).
+    return UserFactory(username=f"panel-guest-{index:02d}", real_name=name, role="social_worker", password=None)
 
 
 def load_demo(*, users, log):
@@ -175,7 +176,8 @@ def load_demo(*, users, log):
     voters = list(authors.values())
     # Votes beyond the named participants come from quiet audience members (fictional too).
     audience_size = max(item["votes"] for item in PAST_PANEL["questions"])
-    audience = [UserFactory(username=f"panel-audience-{i:03d}", real_name=f"听众{i}") for i in range(1, audience_size + 1)]
+    audience = [UserFactory(username=f"panel-audience-{i:03d}", real_name=f"听众{i}", password=None)
+                for i in range(1, audience_size + 1)]
     moderator = users.get("demo-moderator")
     for item in PAST_PANEL["questions"]:
         question = Question.objects.create(
