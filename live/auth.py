@@ -15,12 +15,11 @@ fallback key verifies, a hash that does not verify and must flush the session) g
 """
 from __future__ import annotations
 
-import asyncio
-
 from channels.auth import AuthMiddleware, get_user
-from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
+
+from live import joins
 
 DB_SESSION_ENGINE = "django.contrib.sessions.backends.db"
 ANONYMOUS = "anonymous"  # a session key with no signed-in user behind it
@@ -76,55 +75,19 @@ def load_users(session_keys: list[str]) -> dict:
     return result
 
 
-class UserBatcher:
-    """Batches the user look-ups of concurrent connects of one process (one loop)."""
-
-    def __init__(self):
-        self.waiting: dict[str, list[asyncio.Future]] = {}
-        self.running = False
-        self.batches = 0
-
-    async def get(self, session_key: str):
-        future = asyncio.get_running_loop().create_future()
-        self.waiting.setdefault(session_key, []).append(future)
-        if not self.running:
-            self.running = True
-            asyncio.ensure_future(self._run())
-        return await future
-
-    async def _run(self):
-        try:
-            while self.waiting:
-                batch, self.waiting = self.waiting, {}
-                self.batches += 1
-                try:
-                    # Off the one thread Channels serialises database work on: the look-ups of a join burst run
-                    # beside the admissions and snapshots (a thread pool, each thread its own connection).
-                    users = await database_sync_to_async(load_users, thread_sensitive=False)(list(batch))
-                except Exception as error:  # noqa: BLE001 - handed to every waiting connect
-                    for futures in batch.values():
-                        for future in futures:
-                            if not future.done():
-                                future.set_exception(error)
-                    continue
-                for key, futures in batch.items():
-                    for future in futures:
-                        if not future.done():
-                            future.set_result(users.get(key))
-        finally:
-            self.running = False
+def _load_users(_key, session_keys: list[str]) -> dict:
+    # Off the one thread Channels serialises database work on (live.joins runs loads with thread_sensitive=False):
+    # the look-ups of a join burst run beside the admissions and snapshots.
+    return load_users(list(dict.fromkeys(session_keys)))
 
 
-_batchers: dict = {}
+def _pick_user(users: dict, session_key: str):
+    return users.get(session_key)
 
 
-def get_batcher() -> UserBatcher:
-    loop = asyncio.get_running_loop()
-    batcher = _batchers.get(loop)
-    if batcher is None:
-        _batchers.clear()  # one loop per process in production; tests get a fresh loop per test
-        batcher = _batchers[loop] = UserBatcher()
-    return batcher
+def get_batcher():
+    """This process's batcher of the user look-ups of concurrent connects."""
+    return joins.get_batcher("users", _load_users, _pick_user)
 
 
 class RoomAuthMiddleware(AuthMiddleware):
@@ -132,7 +95,7 @@ class RoomAuthMiddleware(AuthMiddleware):
         from django.contrib.auth.models import AnonymousUser
 
         key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
-        user = await get_batcher().get(key) if key else ANONYMOUS
+        user = await get_batcher().ask(None, key) if key else ANONYMOUS
         if user is None:  # not decidable by the fast path: Channels' own look-up
             user = await get_user(scope)
         scope["user"]._wrapped = AnonymousUser() if isinstance(user, str) else user

@@ -13,11 +13,18 @@ from channels.db import database_sync_to_async
 from live.selectors.joins import room_admissions, room_personal_states
 
 
-class _Batcher:
-    """Collects (key, item) requests and answers each from one call of `load(key, items)` per key and batch."""
+def _pick_by_user(answers, item):
+    """The answer for `item` ((user, …) or a user) in answers keyed by user id."""
+    return answers[_pk(item)]
 
-    def __init__(self, load):
+
+class Batcher:
+    """Collects (key, item) requests and answers each from one call of `load(key, items)` per key and batch;
+    `pick(answers, item)` finds an item's answer. Used for every batched read of the room's connect path."""
+
+    def __init__(self, load, pick=_pick_by_user):
         self.load = load
+        self.pick = pick
         self.waiting: dict = {}
         self.running = False
         self.batches = 0
@@ -47,7 +54,7 @@ class _Batcher:
                         continue
                     for item, future in requests:
                         if not future.done():
-                            future.set_result(answers[_pk(item)])
+                            future.set_result(self.pick(answers, item))
         finally:
             self.running = False
 
@@ -79,12 +86,13 @@ class _PersonalKey(tuple):
 _batchers: dict = {}
 
 
-def _get(name, load) -> _Batcher:
+def get_batcher(name, load, pick=_pick_by_user) -> Batcher:
+    """This event loop's batcher called `name` (one loop per process in production; tests get a loop per test)."""
     loop = asyncio.get_running_loop()
     key = (id(loop), name)
     batcher = _batchers.get(key)
     if batcher is None or batcher.loop is not loop:
-        batcher = _Batcher(load)
+        batcher = Batcher(load, pick)
         batcher.loop = loop
         _batchers[key] = batcher
     return batcher
@@ -92,9 +100,9 @@ def _get(name, load) -> _Batcher:
 
 async def admit(*, session_id: int, user):
     """The Admission `room_admission` would give, read in a batch with other connects."""
-    return await _get("admit", _load_admissions).ask(session_id, user)
+    return await get_batcher("admit", _load_admissions).ask(session_id, user)
 
 
 async def personal_state(*, session, user, moderator: bool, shared: dict) -> dict:
     """What `room_personal_state` would give, read in a batch with other connects of the same room."""
-    return await _get("personal", _load_personal).ask(_PersonalKey((session.pk, session, shared)), (user, moderator))
+    return await get_batcher("personal", _load_personal).ask(_PersonalKey((session.pk, session, shared)), (user, moderator))

@@ -115,9 +115,9 @@ async def test_concurrent_connects_are_admitted_in_a_few_batches():
     admissions = await asyncio.gather(*(joins.admit(session_id=session.pk, user=u) for u in users))
     assert [a.refusal for a in admissions] == [None] * 40
     assert [a.moderator for a in admissions] == [True] + [False] * 39
-    assert joins._get("admit", None).batches <= 3
+    assert joins.get_batcher("admit", None).batches <= 3
     shared = await database_sync_to_async(room_shared_state)(session=session, moderator=False)
     states = await asyncio.gather(*(joins.personal_state(session=session, user=u, moderator=False, shared=shared)
                                     for u in users))
     assert all(state["my_votes"] == [] for state in states)
-    assert joins._get("personal", None).batches <= 3
+    assert joins.get_batcher("personal", None).batches <= 3
