@@ -34,3 +34,18 @@ def test_translations_use_full_width_punctuation():
 def test_the_check_catches_half_width_punctuation():
     assert _offenders("先摸清需求,再分工协作")
     assert not _offenders("时间 19:30，见 https://example.org")
+
+
+def test_compiled_catalogues_match_their_sources():
+    """The committed .mo files are what the site uses without gettext installed: they must not lag the .po files."""
+    stale = {}
+    for po_path in ROOT.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"):
+        if ".venv" in po_path.parts:
+            continue
+        compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(po_path.with_suffix(".mo")))}
+        lagging = [e.msgid for e in polib.pofile(str(po_path))
+                   if not e.obsolete and e.msgstr and "fuzzy" not in e.flags
+                   and compiled.get((e.msgctxt, e.msgid)) != e.msgstr]
+        if lagging:
+            stale[str(po_path.relative_to(ROOT))] = lagging[:5]
+    assert not stale
