@@ -39,6 +39,12 @@ async def announce(mod, n, prefix="通知"):
         assert (await command(mod, "announce", f"{prefix}{i}", text=f"{prefix}{i}"))["type"] == "ack"
 
 
+async def until_seq(comm, seq):
+    """Read `comm`'s messages until the event numbered `seq`: this process's hub has then fanned it out (with Redis,
+    events come back through pub/sub some time after the acknowledgements)."""
+    return await receive_until(comm, lambda message: message.get("type") == "event" and message["seq"] >= seq)
+
+
 async def test_seq_has_no_gaps_when_several_moderators_act_at_once(session, moderator, organiser, volunteer):
     participant = await join(session, volunteer)
     snapshot = await receive(participant)
@@ -95,6 +101,7 @@ async def test_resume_too_old_for_the_history_gets_a_snapshot(session, moderator
     mod = await join(session, moderator)
     await receive(mod)
     await announce(mod, 6)
+    await until_seq(mod, 6)
     back = await join(session, volunteer, since=1)
     snapshot = await receive(back)
     assert snapshot["type"] == "snapshot" and snapshot["seq"] == 6
@@ -107,6 +114,7 @@ async def test_resume_from_another_epoch_or_the_future_gets_a_snapshot(session, 
     mod = await join(session, moderator)
     await receive(mod)
     await announce(mod, 2)
+    await until_seq(mod, 2)
     other_epoch = await join(session, volunteer, since=1, epoch="123")
     assert (await receive(other_epoch))["type"] == "snapshot"
     await other_epoch.disconnect()
@@ -198,6 +206,7 @@ async def test_a_client_that_stops_reading_is_disconnected_at_the_queue_bound(se
     mod = await join(session, moderator)
     await receive(mod)
     await announce(mod, 10)
+    await until_seq(mod, 10)
     hub = get_hub(session.pk)
     assert all(outlet.user_id != volunteer.pk for outlet in hub.outlets)  # dropped, memory freed
     stalled.release.set()
