@@ -6,7 +6,6 @@ file or PostgreSQL), with the same REDIS_URL as the tests. Tests using it need c
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connections
+
+from tests.servers import database_url, free_port
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between page actions are
 # ordinary blocking calls, so Django's async-safety guard is switched off for the browser tests only.
@@ -31,27 +31,11 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-def _database_url() -> str:
-    settings = connections["default"].settings_dict
-    if settings["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(settings['NAME']).resolve()}"
-    user = settings.get("USER") or ""
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}/{settings['NAME']}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("daphne") / "daphne.log"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "true", "SERVE_FILES": "true",
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true", "SERVE_FILES": "true",
            "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")), "LOGIN_RATE_LIMIT": "1000",
            "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as log:

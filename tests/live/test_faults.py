@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.test import Client
 
 from bench.wsclient import ClientProtocol, encode_frame, handshake_request
 from live.models import Question, Vote
 from tests.factories import UserFactory
 from tests.factories.live import make_live_session
+from tests.servers import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -36,22 +36,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 # --- servers ------------------------------------------------------------------------------------------------------
-
-def database_url() -> str:
-    settings = connections["default"].settings_dict
-    if settings["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(settings['NAME']).resolve()}"
-    user = settings.get("USER") or ""
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}/{settings['NAME']}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def children_of(pid: int) -> list[int]:
     found = []
