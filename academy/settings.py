@@ -121,12 +121,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer and cache -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_POOL_SIZE = env.int("REDIS_POOL_SIZE", default=1000)
+# Redis pub/sub channels are shared by every database number on a server: sites (or test runs) that share one Redis
+# keep their rooms apart with their own prefix.
+CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             # The pub/sub layer: one publish per group message, each process fans out to its own consumers.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60, "prefix": CHANNEL_LAYER_PREFIX},
         }
     }
     CACHES = {

@@ -6,20 +6,10 @@ table is a list of dicts whose keys become the columns, labelled in Chinese by C
 """
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
-from datetime import date, datetime
-
-from django.http import HttpResponse
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from academy.exports import Table, csv_response, xlsx_response  # noqa: F401  (the views answer through these)
 from live.models import Registration
-
-CSV_TYPE = "text/csv; charset=utf-8"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 COLUMN_LABELS = {
     "id": gettext_lazy("ID"),
@@ -64,13 +54,6 @@ WHAT = {
     "attendance": gettext_lazy("Attendance"),
     "registrations": gettext_lazy("Registrations"),
 }
-
-
-@dataclass
-class Table:
-    title: str
-    headers: list[str]
-    rows: list[list] = field(default_factory=list)
 
 
 def available(session) -> list[dict]:
@@ -175,76 +158,3 @@ def table(session, what: str) -> Table:
         headers=[str(COLUMN_LABELS.get(key, key)) for key in keys],
         rows=[[row.get(key) for key in keys] for row in rows],
     )
-
-
-def _cell(value):
-    """A value as a spreadsheet shows it: local times without zone, yes/no in words, None empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.replace(tzinfo=None, microsecond=0)
-    if isinstance(value, (int, float, date)):
-        return value
-    return str(value)
-
-
-def csv_bytes(data: Table) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(data.headers)
-    for row in data.rows:
-        writer.writerow([
-            cell.strftime("%Y-%m-%d %H:%M:%S") if isinstance(cell, datetime) else cell
-            for cell in (_sanitise(_cell(v)) for v in row)
-        ])
-    return "\ufeff".encode("utf-8") + buffer.getvalue().encode("utf-8")
-
-
-def xlsx_bytes(data: Table) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = data.title[:31]
-    sheet.append(data.headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in data.rows:
-        sheet.append([_sanitise(_cell(v)) for v in row])
-    for index, header in enumerate(data.headers, start=1):
-        values = [header] + [row[index - 1] for row in data.rows[:200]]
-        width = max(len(str(_cell(v))) for v in values)
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width * 1.6, 10), 60)
-        for row_cells in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-            for cell in row_cells:
-                if isinstance(cell.value, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
-    sheet.freeze_panes = "A2"
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
-
-
-def _sanitise(value):
-    """Text that a spreadsheet would take for a formula is stored as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def csv_response(data: Table, *, filename: str) -> HttpResponse:
-    response = HttpResponse(csv_bytes(data), content_type=CSV_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
-def xlsx_response(data: Table, *, filename: str) -> HttpResponse:
-    response = HttpResponse(xlsx_bytes(data), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
