@@ -1,8 +1,8 @@
 import pytest
 
 from courses import completion
-from tests.factories import ensure_demo_users
-from tests.factories.courses import load_demo as courses_demo
+from academy.demo import ensure_demo_users
+from courses.demo import load_demo as courses_demo
 from courses.models import Completion, CoursePage, Enrolment, LessonPage, LessonProgress, QuizAttempt
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,8 @@ def counts():
 
 def load(users):
     """The demo steps courses builds on (home, handbook) and its own; the full command is the lead's to test."""
-    from tests.factories import handbook, home
+    from academy import demo as home
+    from handbook import demo as handbook
 
     for step in (home.load_demo, handbook.load_demo, courses_demo):
         step(users=users, log=lambda message: None)

@@ -1,11 +1,11 @@
-"""Live-room builders shared by the tests and by `load_demo`.
+"""Live-room helpers for the tests (the demo's room step is live.demo.room_load_demo, re-exported as load_demo).
 
 room_cookie(user)                       a real Django session for `user`: the `Cookie` header a browser would send
 room_communicator(session, user, ...)   a WebsocketCommunicator on the project's ASGI application (origin check and
                                         session auth included), for /ws/live/<pk>/
 make_question(session, author, ...)     a question row (for tests that need one before connecting)
 room_reset()                            forget every room's history (Redis keys or the process's deque) between tests
-load_demo(*, users, log)                the past panel's questions, replies and votes (live/demo_content.py)
+load_demo(*, users, log)                the past panel's questions, replies and votes (live/demo.py)
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from live.demo import room_load_demo as load_demo  # noqa: F401  (re-exported)
 from live.models import Question
-from tests.factories.accounts import UserFactory
 
 ORIGIN = b"http://testserver"
 
@@ -147,52 +147,6 @@ async def room_shutdown() -> None:
     for session_id, hub in list(_hubs().items()):
         await hub.stop()
         _hubs().pop(session_id, None)
-
-
-# --- demo content ---------------------------------------------------------------------------------------------
-def _participant(name: str, index: int):
-    """A fictional participant of the past panel (their name from live/demo_content.py)."""
-    # Fictional people: they never log in, so no password (also keeps load_demo from hashing dozens of them).
-    return UserFactory(username=f"panel-guest-{index:02d}", real_name=name, role="social_worker", password=None)
-
-
-def load_demo(*, users, log):
-    """The past expert panel's questions, votes and panelists' replies; idempotent (a second run changes nothing)."""
-    from live.demo_content import PANELISTS, PAST_PANEL
-    from live.models import LiveSessionPage, Vote
-
-    session = LiveSessionPage.objects.filter(slug=PAST_PANEL["slug"]).first()
-    if session is None:
-        log("live room: the past panel does not exist yet; questions skipped")
-        return
-    if Question.objects.filter(session=session).exists():
-        return
-    names = {p["key"]: p["name"] for p in PANELISTS}
-    topics = list(session.agenda_topics.order_by("sort_order", "pk"))
-    authors = {}
-    for index, item in enumerate(PAST_PANEL["questions"], start=1):
-        if item["author"] not in authors:
-            authors[item["author"]] = _participant(item["author"], len(authors) + 1)
-    voters = list(authors.values())
-    # Votes beyond the named participants come from quiet audience members (fictional too).
-    audience_size = max(item["votes"] for item in PAST_PANEL["questions"])
-    audience = [UserFactory(username=f"panel-audience-{i:03d}", real_name=f"听众{i}", password=None)
-                for i in range(1, audience_size + 1)]
-    moderator = users.get("demo-moderator")
-    for item in PAST_PANEL["questions"]:
-        question = Question.objects.create(
-            session=session, author=authors[item["author"]], text=item["text"], anonymous=item["anonymous"],
-            status=Question.Status.ANSWERED if item["answered"] else Question.Status.APPROVED,
-            topic=topics[item["topic"]] if item["topic"] < len(topics) else None,
-            reply=(f"{names[item['reply_by']]}:{item['reply']}" if item["reply"] else ""),
-            replied_by=moderator if item["reply"] else None,
-        )
-        pool = (voters + audience)
-        chosen = [u for u in pool if u.pk != question.author_id][: item["votes"]]
-        Vote.objects.bulk_create([Vote(question=question, user=u) for u in chosen])
-        question.vote_count = len(chosen)
-        question.save(update_fields=["vote_count"])
-    log(f"live room: {len(PAST_PANEL['questions'])} questions of the past panel with votes and replies")
 
 
 def room_fixture():

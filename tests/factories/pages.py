@@ -1,28 +1,14 @@
-"""Page-tree builders: the home page and a helper to add a child page once (idempotent by slug)."""
-from django.conf import settings
-from wagtail.models import Locale, Page, Site
+"""Page-tree builders (re-exported from academy/builders.py and academy/pages.py)."""
+from wagtail.models import Site
 
-from academy.models import HomePage
+from academy.builders import make_home
+from academy.pages import add_child_once, site_root
 
-
-def make_home() -> HomePage:
-    """The site's home page, created with its Site when a flushed (transactional) test database lacks it."""
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
-    home = HomePage.objects.first()
-    if home is None:
-        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
-        home = root.add_child(instance=HomePage(title="联动学堂", slug="home", tagline="三社联动线上培训平台"))
-    Site.objects.update_or_create(
-        is_default_site=True, defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "联动学堂"}
-    )
-    return home
+__all__ = ["add_child_once", "ensure_home", "make_home", "site_root"]
 
 
-def add_child_once(parent: Page, page: Page) -> Page:
-    """Add `page` under `parent` unless a child with its slug exists; return the (specific) page."""
-    existing = parent.get_children().filter(slug=page.slug).first()
-    if existing is not None:
-        return existing.specific
-    parent.add_child(instance=page)
-    page.save_revision().publish()
-    return page
+def ensure_home() -> None:
+    """Build the home page and its site when a flushed (transactional) test database lacks them; otherwise touch
+    nothing (saving the Site would clear Wagtail's site cache, which query-count tests would notice)."""
+    if not Site.objects.filter(is_default_site=True).exists():
+        make_home()

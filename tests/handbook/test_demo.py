@@ -1,9 +1,9 @@
-"""The demo manual: ten chapters of substance, built by the same builders as the tests, idempotently."""
+"""The demo manual (handbook/demo.py): ten chapters of substance, built with handbook/builders.py, idempotently."""
 import pytest
 
 from handbook.models import ChapterPage, ChapterRead, HandbookPage
-from tests.factories import ensure_demo_users
-from tests.factories.handbook import DEMO_VOLUNTEER_READ, load_demo
+from academy.demo import ensure_demo_users
+from handbook.demo import DEMO_VOLUNTEER_READ, load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import pytest
 from live.demo_content import PAST_PANEL
 from live.models import Question, Vote
 from live.selectors.room import answered_questions
-from tests.factories.accounts import ensure_demo_users
-from tests.factories.live import load_demo as load_live_demo
-from tests.factories.live_room import load_demo
+from academy.demo import ensure_demo_users
+from live.demo import room_load_demo as load_demo
+from live.demo import sessions_load_demo as load_live_demo
 
 pytestmark = pytest.mark.django_db
 

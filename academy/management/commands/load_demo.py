@@ -1,10 +1,9 @@
-"""Build the demo site: idempotent, made with the same builders as the tests (tests/factories)."""
+"""Build the demo site: idempotent, made with the builders the tests use too (<app>/builders.py, <app>/demo.py)."""
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from academy.demo import demo_steps
-from tests.factories import DEMO_USERS, ensure_demo_users
+from academy.demo import DEMO_USERS, demo_steps, ensure_demo_users
 
 
 class Command(BaseCommand):
