@@ -10,13 +10,15 @@
 - in each process (`--worker`): `gc.freeze()` once the application is loaded and after each burst of joins, so that
   full garbage collections no longer walk every connection's objects (with 10,000-20,000 connections open they
   took 0.6-1.2 s, inside broadcasts); and Daphne's two per-connection checker loops every 5 and 10 s rather than
-  every 1 and 2 s (they walk every connection; time-outs are in tens of seconds anyway).
-The Daphne-specific part engages only on the Daphne version it was written for (DAPHNE_VERSION).
+  every 1 and 2 s (they walk every connection; time-outs are in tens of seconds anyway). The loops stay Daphne's
+  own code: only how often they run changes.
+The Daphne-specific part engages only on the Daphne it was written for: the version (DAPHNE_VERSION, the pin in
+requirements.txt) and the source of the methods it builds on (DAPHNE_SOURCES); otherwise Daphne runs unchanged,
+with a warning. tests/academy/test_serve.py fails when the installed Daphne differs from either.
 """
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import logging
 import os
@@ -25,7 +27,6 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import CancelledError
 
 logger = logging.getLogger("academy.serve")
 
@@ -42,20 +43,65 @@ TIMEOUT_CHECK_SECONDS = 10.0
 
 # --- worker: one Daphne process ---------------------------------------------------------------------------------
 
-def tuned_server_class():
-    import daphne
+# What the tuning assumes of Daphne, checked before it engages (and by tests/academy/test_serve.py): the version,
+# and the source of the three methods it builds on. `Server.run` schedules `application_checker` after 1 s and
+# `timeout_checker` after 2 s; each walks every connection and then reschedules itself with
+# `reactor.callLater(DAPHNE_TICKS[name], self.<name>)`.
+DAPHNE_SOURCES = {
+    "run": "447c6bd42c62e98c",
+    "application_checker": "ccb688341a7d0bc1",
+    "timeout_checker": "6b70373a3a77cb2b",
+}
+DAPHNE_TICKS = {"application_checker": 1, "timeout_checker": 2}
+
+
+def daphne_source_hashes() -> dict[str, str | None]:
+    """sha256 (first 16 hex digits) of the installed Daphne's methods named in DAPHNE_SOURCES."""
+    import hashlib
+    import inspect
+
     from daphne.server import Server
 
+    hashes = {}
+    for name in DAPHNE_SOURCES:
+        try:
+            source = inspect.getsource(getattr(Server, name))
+        except (AttributeError, OSError, TypeError):
+            hashes[name] = None
+        else:
+            hashes[name] = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return hashes
+
+
+def daphne_matches() -> str | None:
+    """None when the installed Daphne is the one the tuning was written for; otherwise what differs."""
+    import daphne
+
     if daphne.__version__ != DAPHNE_VERSION:
-        logger.warning("academy.serve: Daphne %s, not %s: running Daphne's own server loop unchanged",
-                       daphne.__version__, DAPHNE_VERSION)
+        return f"Daphne {daphne.__version__}, not {DAPHNE_VERSION}"
+    changed = sorted(name for name, digest in daphne_source_hashes().items() if digest != DAPHNE_SOURCES[name])
+    if changed:
+        return f"Daphne's Server.{', Server.'.join(changed)} changed"
+    return None
+
+
+def tuned_server_class():
+    """Daphne's Server, with its two per-connection loops run every 5 and 10 s rather than every 1 and 2 s, and the
+    heap frozen after joins. The loops' bodies stay Daphne's own: a tuned checker that is not due only reschedules
+    itself (as Daphne's would), and one that is due calls Daphne's method, which does the walk and reschedules."""
+    from daphne.server import Server
+
+    mismatch = daphne_matches()
+    if mismatch:
+        logger.warning("academy.serve: %s: running Daphne's own server loop unchanged", mismatch)
         return Server
 
     from twisted.internet import reactor
 
     class TunedServer(Server):
         frozen_at = 0
-        applications_reaped = 0
+        next_application_check = 0.0
+        next_timeout_check = 0.0
 
         def run(self):
             reactor.callLater(FREEZE_CHECK_SECONDS, self.freeze_checker)
@@ -71,40 +117,21 @@ def tuned_server_class():
                 self.frozen_at = max(1, connections)
             reactor.callLater(FREEZE_CHECK_SECONDS, self.freeze_checker)
 
-        # Daphne 4.2.3's two loops over every connection, rescheduled less often (the bodies are Daphne's).
         def application_checker(self):
-            now = time.time()
-            for protocol, details in list(self.connections.items()):
-                disconnected = details.get("disconnected", None)
-                application_instance = details.get("application_instance", None)
-                if disconnected and now - disconnected > self.application_close_timeout:
-                    if application_instance and not application_instance.done():
-                        logger.warning("Application instance %r for connection %s took too long to shut down "
-                                       "and was killed.", application_instance, repr(protocol))
-                        application_instance.cancel()
-                if application_instance and application_instance.done():
-                    try:
-                        exception = application_instance.exception()
-                    except (CancelledError, asyncio.CancelledError):
-                        pass
-                    else:
-                        if exception:
-                            if isinstance(exception, KeyboardInterrupt):
-                                self.stop()
-                            else:
-                                logger.error("Exception inside application: %s", exception, exc_info=exception)
-                                if not disconnected:
-                                    protocol.handle_exception(exception)
-                    del self.connections[protocol]["application_instance"]
-                    application_instance = None
-                if not application_instance and disconnected:
-                    del self.connections[protocol]
-            reactor.callLater(APPLICATION_CHECK_SECONDS, self.application_checker)
+            now = time.monotonic()
+            if now < self.next_application_check:
+                reactor.callLater(DAPHNE_TICKS["application_checker"], self.application_checker)
+                return
+            self.next_application_check = now + APPLICATION_CHECK_SECONDS
+            super().application_checker()
 
         def timeout_checker(self):
-            for protocol in list(self.connections.keys()):
-                protocol.check_timeouts()
-            reactor.callLater(TIMEOUT_CHECK_SECONDS, self.timeout_checker)
+            now = time.monotonic()
+            if now < self.next_timeout_check:
+                reactor.callLater(DAPHNE_TICKS["timeout_checker"], self.timeout_checker)
+                return
+            self.next_timeout_check = now + TIMEOUT_CHECK_SECONDS
+            super().timeout_checker()
 
     return TunedServer
 
