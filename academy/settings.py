@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "taggit",
     # Django and Channels
     "channels",
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
