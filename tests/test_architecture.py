@@ -1,6 +1,7 @@
 """docs/architecture.md stays true: the import contracts in .importlinter hold, and each one can fail."""
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ PRODUCT = ["academy", "handbook", "courses", "live", "volunteers"]
 
 def lint_imports(config: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", str(config)],
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as cli; sys.exit(cli())",
+         "--no-cache", str(config)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
     )
 
@@ -22,7 +24,8 @@ def lint_imports(config: Path) -> subprocess.CompletedProcess:
 def test_the_import_contracts_are_kept():
     result = lint_imports(CONFIG)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "0 broken" in result.stdout and "Contracts: 4 kept" in result.stdout
+    kept = re.search(r"Contracts: (\d+) kept, 0 broken\.", result.stdout)
+    assert kept and int(kept.group(1)) >= 4  # apps, academy-floors, courses-certificates, channel-layer
 
 
 def _swap_academy_floors(text: str) -> str:
@@ -49,7 +52,7 @@ def test_a_broken_contract_is_caught(tmp_path, change, contract):
     config = tmp_path / ".importlinter"
     config.write_text(changed, encoding="utf-8")
     result = lint_imports(config)
-    assert result.returncode != 0 and "Contracts: 3 kept, 1 broken." in result.stdout
+    assert result.returncode != 0 and re.search(r"Contracts: \d+ kept, 1 broken\.", result.stdout)
     assert contract in result.stdout.split("Broken contracts", 1)[1]
 
 
