@@ -27,8 +27,10 @@ execute_from_command_line(["manage.py", *sys.argv[1:]])
 """
 
 
-def run_hidden(*args: str, code: str = HIDDEN_TESTS) -> subprocess.CompletedProcess:
+def run_hidden(*args: str, code: str = HIDDEN_TESTS, media_root=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "academy.settings"}
+    if media_root is not None:
+        env["MEDIA_ROOT"] = str(media_root)
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=300)
 
@@ -41,12 +43,12 @@ def test_every_app_has_its_demo_step_in_product_code():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_load_demo_builds_the_whole_demo_with_tests_hidden():
+def test_load_demo_builds_the_whole_demo_with_tests_hidden(settings):
     from courses.certificates.models import Certificate
     from handbook.models import ChapterPage
     from live.models import LiveSessionPage, Question
 
-    result = run_hidden("load_demo", "--force", "-v", "2")
+    result = run_hidden("load_demo", "--force", "-v", "2", media_root=settings.MEDIA_ROOT)  # the test's own media
     assert result.returncode == 0, result.stderr[-3000:]
     for label in ("[academy]", "[handbook]", "[live]", "[courses]", "[courses.certificates]"):
         assert label in result.stdout
@@ -56,6 +58,7 @@ def test_load_demo_builds_the_whole_demo_with_tests_hidden():
     assert ChapterPage.objects.live().count() >= 10
     assert LiveSessionPage.objects.count() >= 2 and Question.objects.exists()
     assert Certificate.objects.filter(holder__username="demo-volunteer", course_title="志愿者上岗培训").exists()
+    assert list(Path(settings.MEDIA_ROOT).rglob("*.wav"))  # the demo video's stand-in went to the test's media
 
 
 def test_the_hook_really_hides_the_test_package():
