@@ -116,7 +116,9 @@ def lesson_media_seconds(lesson: LessonPage) -> float:
 def _claimed_seconds(*, seconds, percent, duration: float) -> float:
     """The seconds the player says were watched: `seconds`, or `percent` of the media's length (older players)."""
     def number(value) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if isinstance(value, bool):
+            return False
+        return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
     if seconds is not None:
         if not number(seconds) or not 0 <= seconds <= VIDEO_MAX_SECONDS:

@@ -126,7 +126,8 @@ def test_a_heartbeat_from_the_past_credits_nothing_extra(volunteer, video, enrol
     '{"seconds": -1}', '{"seconds": NaN}', '{"seconds": Infinity}', '{"seconds": -Infinity}', '{"seconds": 1e308}',
     '{"seconds": 100000}', '{"seconds": "60"}', '{"seconds": true}', '{"seconds": [60]}', '{"seconds": {"a": 1}}',
     '{"percent": -5}', '{"percent": NaN}', '{"percent": 101}', '{"percent": 1e400}', '{"percent": "100"}', '{}',
-    '[]', '"x"', "null", "not json", '{"seconds": 99999999999999999999999999999}', "[" * 5000 + "]" * 5000,
+    '[]', '"x"', "null", "not json", '{"seconds": 99999999999999999999999999999}', '{"seconds": 1%s}' % ("0" * 400),
+    '{"percent": 1%s}' % ("0" * 400), '{"seconds": 1%s}' % ("0" * 5000), b'{"seconds": "\xff\xfe"}', "[" * 5000 + "]" * 5000,
 ])
 def test_hostile_heartbeats_are_refused_with_400_and_change_nothing(client, volunteer, video, enrolled, body):
     client.force_login(volunteer)
