@@ -2,14 +2,19 @@
 
 Every download of rows (live exports, course reports, rosters, certificates) goes through here, so one rule decides
 how a cell is written: local times without zone or microseconds, yes/no in words, text that a spreadsheet would take
-for a formula stored as text.
+for a formula stored as text (a leading = + - @, tab or carriage return gets an apostrophe in front), and characters
+that a spreadsheet cannot hold (C0/C1 control characters other than tab and line breaks, lone surrogates) removed, so
+that no name or question typed by anybody can make a download fail or run in an organiser's spreadsheet. Text fields
+are cleaned when they are typed (academy/text.py); this is the second line of defence for rows stored before that.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -17,6 +22,13 @@ from django.utils.translation import gettext as _
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# What a spreadsheet would start to evaluate: formulas (= + - @) and the tab / carriage return that some programs
+# skip before looking for one.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What XLSX cannot store (openpyxl raises IllegalCharacterError) and UTF-8 cannot encode: C0 controls except tab,
+# line feed and carriage return, DEL and the C1 controls, lone surrogates.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass
@@ -36,7 +48,7 @@ def _cell(value):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
         return value.replace(tzinfo=None, microsecond=0)
-    if isinstance(value, (int, float, date)):
+    if isinstance(value, (int, float, Decimal, date)):
         return value
     return str(value)
 
@@ -44,7 +56,7 @@ def _cell(value):
 def csv_bytes(data: Table) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(data.headers)
+    writer.writerow([_sanitise(_cell(h)) for h in data.headers])
     for row in data.rows:
         writer.writerow([
             cell.strftime("%Y-%m-%d %H:%M:%S") if isinstance(cell, datetime) else cell
@@ -60,8 +72,8 @@ def xlsx_bytes(data: Table) -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = data.title[:31]
-    sheet.append(data.headers)
+    sheet.title = _sheet_title(data.title)
+    sheet.append([_sanitise(_cell(h)) for h in data.headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in data.rows:
@@ -81,10 +93,19 @@ def xlsx_bytes(data: Table) -> bytes:
 
 
 def _sanitise(value):
-    """Text that a spreadsheet would take for a formula is stored as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    """Text without the characters a spreadsheet cannot hold; text that it would take for a formula stored as text."""
+    if not isinstance(value, str):
+        return value
+    value = _UNSTORABLE.sub("", value)
+    if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def _sheet_title(title: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of : \\ / ? * [ ]."""
+    cleaned = re.sub(r"[:\\/?*\[\]]", " ", _UNSTORABLE.sub("", str(title))).strip()[:31]
+    return cleaned or "Sheet"
 
 
 def csv_response(data: Table, *, filename: str) -> HttpResponse:

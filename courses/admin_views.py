@@ -5,20 +5,19 @@ migration 0003). Charts are inline SVG drawn by our templates: no chart library,
 """
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from academy.exports import csv_response, xlsx_response
 from courses import reports, services
 from courses.cohort import read_identifiers
 from courses.models import CoursePage
 
 REPORTS_PERMISSION = "accounts.view_reports"
 COHORT_PERMISSION = "courses.add_enrolment"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require(request, permission):
@@ -26,10 +25,9 @@ def _require(request, permission):
         raise PermissionDenied
 
 
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
-    return response
+def _download(table, fmt: str, filename: str):
+    """The table as the one exporter writes it (academy/exports.py)."""
+    return (xlsx_response if fmt == "xlsx" else csv_response)(table, filename=filename)
 
 
 def _stamp() -> str:
@@ -40,10 +38,7 @@ def report_index(request):
     _require(request, REPORTS_PERMISSION)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        header, table = reports.summary_table()
-        if fmt == "csv":
-            return _download(reports.to_csv(header, table), "text/csv; charset=utf-8", f"courses-{_stamp()}.csv")
-        return _download(reports.to_xlsx(header, table, "courses"), XLSX, f"courses-{_stamp()}.xlsx")
+        return _download(reports.summary_table(), fmt, f"courses-{_stamp()}")
     summaries = reports.course_summaries()
     chart = reports.svg_bars(
         [reports.Bar(row["course"].title, row["completed"], row["enrolled"]) for row in summaries],
@@ -60,11 +55,7 @@ def course_report(request, course_id):
     course = get_object_or_404(CoursePage, pk=course_id)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        header, table = reports.export_table(course)
-        name = f"course-{course.slug}-{_stamp()}"
-        if fmt == "csv":
-            return _download(reports.to_csv(header, table), "text/csv; charset=utf-8", f"{name}.csv")
-        return _download(reports.to_xlsx(header, table, course.slug), XLSX, f"{name}.xlsx")
+        return _download(reports.export_table(course), fmt, f"course-{course.slug}-{_stamp()}")
     report = reports.course_report(course)
     return TemplateResponse(request, "courses/admin/course_report.html", {
         "page_title": course.title, "header_icon": "table", "report": report,

@@ -391,6 +391,12 @@ class LessonProgress(models.Model):
         null=True, blank=True, help_text="The learner marked the text read (or an embedded video watched)."
     )
     watched_percent = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    # Server-checked video progress (courses.services.video_progress_record): the seconds of media credited, the
+    # last heartbeat, and the start of the current viewing with what was credited before it.
+    watched_seconds = models.FloatField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    viewing_started_at = models.DateTimeField(null=True, blank=True)
+    viewing_base_seconds = models.FloatField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -399,6 +405,10 @@ class LessonProgress(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "lesson"], name="courses_lessonprogress_user_lesson_unique"),
             models.CheckConstraint(condition=Q(watched_percent__lte=100), name="courses_lessonprogress_percent_lte_100"),
+            models.CheckConstraint(
+                condition=Q(watched_seconds__gte=0) & Q(viewing_base_seconds__gte=0),
+                name="courses_lessonprogress_watched_seconds_not_negative",
+            ),
         ]
 
 

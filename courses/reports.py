@@ -1,15 +1,14 @@
 """Reports for organisers: enrolments per course, progress distribution, completion funnel per lesson, quiz score
-distribution, and the learner table that the CSV and XLSX exports write. Reads only; numbers come from
+distribution, and the learner table that the CSV and XLSX exports write (through academy/exports.py, the project's
+one exporter). Reads only; numbers come from
 courses.completion (course_report_rows), so the admin and the learners' pages agree.
 """
-import csv
-import io
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from academy.exports import Table
 from courses import completion
 from courses.models import CoursePage, Enrolment, LessonPage, QuizAttempt
 
@@ -73,66 +72,33 @@ def course_report(course: CoursePage) -> dict:
     }
 
 
-STATUS_LABELS = {completion.COMPLETED: "completed", completion.IN_PROGRESS: "in progress", completion.NOT_STARTED: "not started"}
-
-
-def export_table(course: CoursePage) -> tuple[list[str], list[list]]:
+def export_table(course: CoursePage) -> Table:
     """The learner table: one row per enrolment, one column per lesson (its status)."""
     report = course_report(course)
-    header = [_("Username"), _("Name"), _("Phone"), _("Organisation"), _("City"), _("Enrolled at"), _("Source"),
-              _("Progress (%)"), _("Completed at")] + [lesson.title for lesson in report["lessons"]]
-    status_text = {"completed": _("Completed"), "in_progress": _("In progress"), "not_started": _("Not started")}
-    local = timezone.localtime
-    table = []
+    headers = [_("Username"), _("Name"), _("Phone"), _("Organisation"), _("City"), _("Enrolled at"), _("Source"),
+               _("Progress (%)"), _("Completed at")] + [lesson.title for lesson in report["lessons"]]
+    table = Table(title=course.slug or "course", headers=headers)
     for row in report["rows"]:
         user = row.enrolment.user
-        cells = [user.username, user.real_name, user.phone, user.organisation, user.city,
-                 local(row.enrolment.enrolled_at).strftime("%Y-%m-%d %H:%M"), row.enrolment.get_source_display(),
-                 row.percent, local(row.completed_at).strftime("%Y-%m-%d %H:%M") if row.completed_at else ""]
+        cells = [user.username, user.real_name, user.phone, user.organisation, user.city, row.enrolment.enrolled_at,
+                 row.enrolment.get_source_display(), row.percent, row.completed_at]
         for lesson in report["lessons"]:
             if lesson.pk in row.completed_lesson_ids:
-                cells.append(status_text["completed"])
+                cells.append(_("Completed"))
             elif lesson.pk in row.started_lesson_ids:
-                cells.append(status_text["in_progress"])
+                cells.append(_("In progress"))
             else:
-                cells.append(status_text["not_started"])
-        table.append(cells)
-    return header, table
+                cells.append(_("Not started"))
+        table.rows.append(cells)
+    return table
 
 
-def _safe(value):
-    """Spreadsheet formula injection: a cell starting with = + - @ is read as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def to_csv(header, table) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_safe(cell) for cell in header])
-    writer.writerows([[_safe(cell) for cell in row] for row in table])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM lets Excel read UTF-8 Chinese
-
-
-def to_xlsx(header, table, title: str) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "report")
-    sheet.append([_safe(cell) for cell in header])
-    for row in table:
-        sheet.append([_safe(cell) for cell in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def summary_table() -> tuple[list[str], list[list]]:
-    header = [_("Course"), _("Enrolled"), _("Self-enrolled"), _("Cohort import"), _("Completed"), _("Completion rate (%)")]
+def summary_table() -> Table:
+    headers = [_("Course"), _("Enrolled"), _("Self-enrolled"), _("Cohort import"), _("Completed"),
+               _("Completion rate (%)")]
     rows = [[r["course"].title, r["enrolled"], r["self_enrolled"], r["cohort_enrolled"], r["completed"], r["rate"]]
             for r in course_summaries()]
-    return header, rows
+    return Table(title="courses", headers=headers, rows=rows)
 
 
 def svg_bars(bars: list[Bar], *, width: int = 640, row_height: int = 28, label_width: int = 220, title: str = "") -> dict:

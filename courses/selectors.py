@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 
 from courses import completion
-from courses.models import CoursePage, Enrolment, LessonPage, QuizAttempt
+from courses.models import CoursePage, Enrolment, LessonPage, LessonProgress, QuizAttempt
 
 
 @dataclass
@@ -67,3 +67,8 @@ def quiz_attempts_left(*, user, lesson: LessonPage) -> int | None:
         return None
     used = QuizAttempt.objects.filter(user=user, lesson=lesson, submitted_at__isnull=False).count()
     return max(0, lesson.max_attempts - used)
+
+
+def video_seconds_credited(*, user, lesson) -> float:
+    """Seconds of the lesson's video the server has credited to `user` (0 before the first heartbeat)."""
+    return LessonProgress.objects.filter(user=user, lesson=lesson).values_list("watched_seconds", flat=True).first() or 0.0

@@ -4,8 +4,10 @@ Every action that records a fact then asks courses.completion to re-evaluate; no
 Access rules (enrolled, prerequisites complete) are checked here as well as in the views, so no request can record a
 fact for a lesson the learner may not open.
 """
+import math
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -14,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
 from courses import completion, selectors
+from courses.media import media_duration
 from courses.models import CoursePage, Enrolment, LessonPage, LessonProgress, LiveAttendanceFact, QuizAttempt
 
 ERROR_COURSE_NOT_OPEN = _("This course is not open for enrolment.")
@@ -25,6 +28,7 @@ ERROR_NO_OPEN_ATTEMPT = _("This attempt is no longer open: start a new one.")
 ERROR_UNANSWERED = _("Answer every question before you submit.")
 ERROR_BAD_ANSWER = _("One of the answers is not a choice of its question.")
 ERROR_BAD_PERCENT = _("The watched percentage must be between 0 and 100.")
+ERROR_BAD_SECONDS = _("The seconds watched must be a number between 0 and the length of the video.")
 ERROR_BAD_MINUTES = _("Minutes attended must be zero or more.")
 ERROR_UNKNOWN_SESSION = _("There is no such live session page.")
 
@@ -94,16 +98,60 @@ def lesson_confirm(*, user, lesson: LessonPage) -> completion.LessonState:
     return state
 
 
-def video_progress_record(*, user, lesson: LessonPage, percent: int) -> completion.LessonState:
-    """The local player reports the share of the video watched so far; the largest report is kept."""
+# Video progress is checked against the clock: the media cannot have played faster than real time. A heartbeat may
+# raise the credited seconds to at most what was credited when the current viewing started, plus the time since it
+# started x VIDEO_RATE, plus VIDEO_SLACK once per viewing; never above the media's length. A viewing ends when no
+# heartbeat came for VIDEO_GAP seconds (the player sends one every 15 s while playing, and one on play and pause).
+VIDEO_RATE = 1.1
+VIDEO_SLACK = 5.0
+VIDEO_GAP = 120.0
+VIDEO_MAX_SECONDS = 24 * 3600  # a claim beyond a day is not a number a player sends
+
+
+def lesson_media_seconds(lesson: LessonPage) -> float:
+    """The length of the lesson's video as the server reads it from the file; the estimated minutes otherwise."""
+    return media_duration(lesson.video) or max(lesson.estimated_minutes, 1) * 60.0
+
+
+def _claimed_seconds(*, seconds, percent, duration: float) -> float:
+    """The seconds the player says were watched: `seconds`, or `percent` of the media's length (older players)."""
+    def number(value) -> bool:
+        if isinstance(value, bool):
+            return False
+        return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+    if seconds is not None:
+        if not number(seconds) or not 0 <= seconds <= VIDEO_MAX_SECONDS:
+            raise ValidationError(ERROR_BAD_SECONDS)
+        return float(seconds)
+    if not number(percent) or not 0 <= percent <= 100:
+        raise ValidationError(ERROR_BAD_PERCENT)
+    return duration * percent / 100
+
+
+def video_progress_record(*, user, lesson: LessonPage, seconds=None, percent=None,
+                          now: datetime | None = None) -> completion.LessonState:
+    """The local player reports how much of the video it has played (`seconds`, or `percent` of it). The server
+    credits no more than the media could have played since the viewing began (see VIDEO_RATE above), keeps the
+    largest figure, and decides completion from the credited share of the media's real length."""
     _require_access(user=user, lesson=lesson)
     if not lesson.video_is_tracked:
         raise ValidationError(ERROR_WRONG_KIND)
-    if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
-        raise ValidationError(ERROR_BAD_PERCENT)
+    duration = lesson_media_seconds(lesson)
+    claimed = _claimed_seconds(seconds=seconds, percent=percent, duration=duration)
+    now = now or timezone.now()
     row = _progress_row(user=user, lesson=lesson)
-    LessonProgress.objects.filter(pk=row.pk, watched_percent__lt=percent).update(watched_percent=percent)
-    LessonProgress.objects.filter(pk=row.pk).update(last_seen_at=timezone.now())
+    with transaction.atomic():
+        row = LessonProgress.objects.select_for_update().get(pk=row.pk)
+        since_last = (now - row.heartbeat_at).total_seconds() if row.heartbeat_at else None
+        if since_last is None or since_last > VIDEO_GAP or since_last < 0 or row.viewing_started_at is None:
+            row.viewing_started_at, row.viewing_base_seconds = now, row.watched_seconds
+        allowed = row.viewing_base_seconds + (now - row.viewing_started_at).total_seconds() * VIDEO_RATE + VIDEO_SLACK
+        row.watched_seconds = max(row.watched_seconds, min(claimed, allowed, duration))
+        row.watched_percent = max(row.watched_percent, min(100, math.floor(100 * row.watched_seconds / duration)))
+        row.heartbeat_at = row.last_seen_at = now
+        row.save(update_fields=["watched_seconds", "watched_percent", "heartbeat_at", "last_seen_at",
+                                "viewing_started_at", "viewing_base_seconds"])
     state, _ = completion.evaluate(user=user, lesson=lesson)
     return state
 

@@ -187,10 +187,12 @@ def video_progress(request, lesson):
         return JsonResponse({"error": ERROR_TOO_MANY}, status=429)
     try:
         payload = json.loads(request.body or b"{}")
-        percent = payload.get("percent")
-        state = services.video_progress_record(user=request.user, lesson=lesson, percent=percent)
-    except (ValueError, AttributeError):
-        return JsonResponse({"error": str(services.ERROR_BAD_PERCENT)}, status=400)
+        if not isinstance(payload, dict):
+            raise ValueError
+        state = services.video_progress_record(
+            user=request.user, lesson=lesson, seconds=payload.get("seconds"), percent=payload.get("percent"))
+    except (ValueError, RecursionError):
+        return JsonResponse({"error": str(services.ERROR_BAD_SECONDS)}, status=400)
     except PermissionDenied as exc:
         return JsonResponse({"error": str(exc)}, status=403)
     except ValidationError as exc:
@@ -199,6 +201,7 @@ def video_progress(request, lesson):
     return JsonResponse({
         "status": state.status,
         "watched_percent": state.watched_percent,
+        "watched_seconds": round(selectors.video_seconds_credited(user=request.user, lesson=lesson), 1),
         "completed": state.completed,
         "course_percent": progress.percent,
     })

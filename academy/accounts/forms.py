@@ -2,12 +2,29 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from academy.text import text_clean
+
+from .models import TYPED_TEXT_FIELDS, User
 
 PROFILE_FIELDS = ["real_name", "phone", "email", "role", "volunteer_category", "organisation", "city"]
 
 
-class SignupForm(UserCreationForm):
+class TypedTextMixin:
+    """The free text people type about themselves is cleaned by academy/text.py's one rule (control and bidi
+    characters removed; a required field that is blank once invisible characters are set aside is refused)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in TYPED_TEXT_FIELDS:
+            if name in self.fields and cleaned.get(name):
+                try:
+                    cleaned[name] = text_clean(cleaned[name], required=self.fields[name].required)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+class SignupForm(TypedTextMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", *PROFILE_FIELDS]
@@ -27,7 +44,7 @@ class SignupForm(UserCreationForm):
         return cleaned
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(TypedTextMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = PROFILE_FIELDS

@@ -8,6 +8,11 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from academy.text import text_clean, text_is_blank
+
+# Free text a user types about themselves: cleaned by academy/text.py's rule in forms and in model validation.
+TYPED_TEXT_FIELDS = ("real_name", "organisation", "city")
+
 phone_validator = RegexValidator(r"^\+?[0-9][0-9 -]{5,19}$", _("Enter a valid phone number."))
 
 
@@ -52,6 +57,12 @@ class User(AbstractUser):
                 fields=["phone"], condition=~models.Q(phone=""), name="accounts_user_phone_unique"
             )
         ]
+
+    def clean(self):
+        super().clean()
+        for name in TYPED_TEXT_FIELDS:
+            value = text_clean(getattr(self, name) or "", required=False)
+            setattr(self, name, "" if text_is_blank(value) else value)
 
     @property
     def display_name(self) -> str:

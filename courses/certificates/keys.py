@@ -176,6 +176,21 @@ def key_publish(key: LoadedKey) -> SigningKey:
     return row
 
 
+def key_uri(kid: str) -> str:
+    """The URI that names a key in a credential's JOSE header; fetching it answers the public JWK."""
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("certificates:key", args=[kid])
+
+
+def public_jwk(kid: str) -> dict | None:
+    """The public JWK with thumbprint `kid`, configured or published before; None when there is none."""
+    for key in jwks()["keys"]:
+        if key.get("kid") == kid:
+            return key
+    return None
+
+
 def jwks() -> dict:
     """The JSON Web Key Set: the configured keys' public halves and every key published before (retired too)."""
     keys: dict[str, dict] = {}

@@ -5,6 +5,8 @@ A certificate is a document of record: what it prints (name, course, hours, date
 into its row when it is issued, so a later edit of the course or of the user's profile does not change it. A name
 correction is a re-issue: a new certificate, the old one "superseded" and pointing to it.
 """
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -136,6 +138,29 @@ class SigningKey(models.Model):
 
     def __str__(self):
         return f"{self.algorithm} {self.kid}"
+
+
+class CredentialHolder(models.Model):
+    """A holder's stable pseudonymous identifier in portable credentials (credentialSubject.id and the JWT's `sub`):
+    a random urn:uuid made when the user's first credential is signed, the same in every later one, and telling
+    nothing about the person."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("holder"), on_delete=models.CASCADE, related_name="credential_holder"
+    )
+    subject_id = models.UUIDField(_("subject identifier"), unique=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("credential holder")
+        verbose_name_plural = _("credential holders")
+
+    def __str__(self):
+        return self.urn
+
+    @property
+    def urn(self) -> str:
+        return f"urn:uuid:{self.subject_id}"
 
 
 @register_setting(icon="doc-full")

@@ -196,7 +196,9 @@ def draw_certificate(c: canvas.Canvas, doc: CertificateDocument) -> None:
 def render_certificate_pdf(doc: CertificateDocument) -> bytes:
     """The certificate as PDF bytes (in the site's language: the certificate is a Chinese document)."""
     buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=PAGE_SIZE, pageCompression=1)
+    # The canvas starts in the embedded CJK font: ReportLab's default (Helvetica, one of the 14 standard fonts that
+    # are never embedded) would otherwise be referenced by every page although no text uses it.
+    c = canvas.Canvas(buffer, pagesize=PAGE_SIZE, pageCompression=1, initialFontName=register_font())
     c.setTitle(f"{doc.number} {doc.holder_name}")
     c.setAuthor(doc.issuer_name)
     c.setSubject(doc.course_title)

@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from academy.text import text_clean, text_is_blank
+
 from . import selectors
 from .models import Certificate, CertificateEvent, CertificateSequence
 
@@ -63,7 +65,7 @@ def _new_certificate(*, completion, issuer, number: str, at: datetime) -> Certif
         enrolment=enrolment,
         holder=user,
         course=course,
-        holder_name=(user.real_name or user.get_full_name() or user.username)[:60],
+        holder_name=printed_name(user),
         course_title=course.title[:255],
         hours=course.hours_credited,
         completed_at=completion.completed_at,
@@ -72,6 +74,16 @@ def _new_certificate(*, completion, issuer, number: str, at: datetime) -> Certif
         signatory_name=issuer.signatory_name,
         signatory_title=issuer.signatory_title,
     )
+
+
+def printed_name(user) -> str:
+    """The name a new certificate prints: the user's real name (cleaned again: rows may predate the rule), else the
+    full name, else the username."""
+    for candidate in (user.real_name, user.get_full_name(), user.username):
+        name = text_clean(candidate or "", required=False)
+        if not text_is_blank(name):
+            return name[:60]
+    return user.username[:60]
 
 
 def certificate_issue(*, completion, actor=None) -> Certificate | None:
@@ -131,8 +143,8 @@ def certificate_issue_bulk(*, completions, actor=None, batch_size: int = 1000) -
 
 
 def certificate_revoke(*, certificate: Certificate, actor, reason: str) -> Certificate:
-    reason = (reason or "").strip()
-    if not reason:
+    reason = text_clean(reason or "", multiline=True, required=False)
+    if text_is_blank(reason):
         raise ValidationError({"reason": REASON_REQUIRED})
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
@@ -153,9 +165,11 @@ def certificate_reissue(*, certificate: Certificate, actor, holder_name: str | N
     The old certificate becomes superseded and its verification page points to the new one."""
     from .pdf import missing_glyphs
 
-    name = (holder_name if holder_name is not None else certificate.holder.real_name or certificate.holder_name).strip()
-    if not name:
+    name = holder_name if holder_name is not None else certificate.holder.real_name or certificate.holder_name
+    name = text_clean(name or "", required=False)
+    if text_is_blank(name):
         raise ValidationError({"holder_name": NAME_REQUIRED})
+    reason = text_clean(reason or "", multiline=True, required=False)
     missing = missing_glyphs(name)
     if missing:
         raise ValidationError({"holder_name": NAME_HAS_NO_GLYPH % {"chars": " ".join(missing)}})

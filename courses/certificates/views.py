@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from academy import ratelimit
 
-from . import credentials, keys, selectors
+from . import credentials, keys, selectors, status
 from .models import Certificate
 from .pdf import certificate_pdf
 
@@ -140,3 +140,32 @@ def jwks(request):
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _public(response, max_age: int = 300):
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def signing_key_jwk(request, kid: str):
+    """What a credential's `kid` URI dereferences to: the public JWK (never a private member)."""
+    jwk = keys.public_jwk(kid) if len(kid) <= 64 else None
+    if jwk is None:
+        raise Http404
+    return _public(JsonResponse(jwk))
+
+
+@require_GET
+def status_list(request, number: int):
+    """The Bitstring Status List credential `number`, signed (application/vc+jwt)."""
+    if not status.list_number_exists(number):
+        raise Http404
+    issuer = selectors.issuer_settings()
+    try:
+        token = credentials.status_list_jwt(number, issuer_url=issuer.issuer_url, issuer_name=issuer.issuer_name)
+    except keys.SigningKeyError:
+        logger.exception("Cannot sign status list %s", number)
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return _public(HttpResponse(token, content_type=credentials.MEDIA_TYPE), status.STATUS_MAX_AGE)

@@ -128,3 +128,33 @@ def test_revoking_a_revoked_certificate_shows_an_error(client, organiser, certif
     assert response.status_code == 200
     assert "只能撤销有效的证书" in response.content.decode()
     assert CertificateEvent.objects.filter(certificate=certificate, action="revoked").count() == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_certificates_export_neutralises_formulas_translates_statuses_and_writes_local_times(
+        client, organiser, certificate, fmt, settings):
+    import csv as csv_module
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    renamed = services.certificate_reissue(certificate=certificate, actor=organiser,
+                                           holder_name='=HYPERLINK("http://evil.example","王")')
+    Certificate.objects.filter(pk=renamed.pk).update(revocation_reason="\t=1+1\x01")
+    client.force_login(organiser)
+    response = client.get(reverse("certificate_admin:index"), {"export": fmt}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if fmt == "csv":
+        assert body.startswith(b"\xef\xbb\xbf")
+        rows = list(csv_module.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    else:
+        rows = [list(r) for r in openpyxl.load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True)]
+    header, by_number = rows[0], {row[0]: row for row in rows[1:]}
+    assert header[:3] == ["证书编号", "证书上的姓名", "用户名"]
+    new, old = by_number[renamed.number], by_number[certificate.number]
+    assert new[1] == '\'=HYPERLINK("http://evil.example","王")'
+    assert new[9] == "'\t=1+1"
+    assert (new[7], old[7]) == ("有效", "已被取代")
+    issued = str(new[6])
+    assert "." not in issued and "+" not in issued and "UTC" not in issued
+    from django.utils import timezone
+    assert issued.startswith(timezone.localtime(renamed.issued_at).strftime("%Y-%m-%d %H:%M"))

@@ -105,3 +105,27 @@ def test_one_pdf_takes_well_under_200_ms():
     for i in range(10):
         render_certificate_pdf(document(number=f"LA-2026-{i:06d}"))
     assert (time.perf_counter() - started) / 10 < 0.2  # bench/certificates_bulk.py measures it (a few ms)
+
+
+def _fonts_of(reader) -> list:
+    fonts = []
+    for page in reader.pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            fonts.append(font.get_object())
+    return fonts
+
+
+def _is_embedded(font) -> bool:
+    if "/DescendantFonts" in font:
+        font = font["/DescendantFonts"][0].get_object()
+    descriptor = font.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else {}
+    return any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def test_pdf_references_no_font_that_it_does_not_embed():
+    reader = pypdf.PdfReader(io.BytesIO(render_certificate_pdf(document())))
+    fonts = _fonts_of(reader)
+    assert fonts, "the certificate has text, so it has fonts"
+    assert [str(f.get("/BaseFont")) for f in fonts if not _is_embedded(f)] == []
+    assert not any("Helvetica" in str(f.get("/BaseFont")) for f in fonts)

@@ -66,15 +66,23 @@ def test_reading_lesson_with_chapters_counts_only_when_every_chapter_is_read_in_
 
 
 def test_tracked_video_counts_at_the_required_percentage_and_keeps_the_largest_report(volunteer, course, enrolled):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from tests.factories.courses import make_video_document
 
-    document = make_video_document()
+    document = make_video_document()  # unreadable length: the lesson's 10 estimated minutes stand for it
     video = make_lesson(course, slug="video", kind=LessonPage.Kind.VIDEO, video=document, required_percent=80)
-    services.video_progress_record(user=volunteer, lesson=video, percent=50)
+    start = timezone.now()
+    for second in range(0, 300, 60):  # playing for five minutes, a heartbeat a minute
+        services.video_progress_record(user=volunteer, lesson=video, seconds=second, now=start + timedelta(seconds=second))
+    services.video_progress_record(user=volunteer, lesson=video, percent=50, now=start + timedelta(seconds=300))
     assert status(volunteer, video) == completion.IN_PROGRESS
-    services.video_progress_record(user=volunteer, lesson=video, percent=30)
+    services.video_progress_record(user=volunteer, lesson=video, percent=30, now=start + timedelta(seconds=310))
     assert LessonProgress.objects.get(user=volunteer, lesson=video).watched_percent == 50
-    services.video_progress_record(user=volunteer, lesson=video, percent=80)
+    services.video_progress_record(user=volunteer, lesson=video, percent=70, now=start + timedelta(seconds=420))
+    services.video_progress_record(user=volunteer, lesson=video, percent=80, now=start + timedelta(seconds=480))
     assert status(volunteer, video) == completion.COMPLETED
     with pytest.raises(ValidationError):
         services.video_progress_record(user=volunteer, lesson=video, percent=101)

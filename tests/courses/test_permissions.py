@@ -1,5 +1,8 @@
 """A learner sees only their own attempts and progress; lessons need an enrolment; locks hold on every request."""
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from courses import services
 from courses.models import Enrolment, LessonProgress, QuizAttempt
@@ -84,6 +87,11 @@ def test_video_progress_endpoint_validates_and_answers_json(client, volunteer, c
     post = lambda body: client.post(video.url + "progress/", body, content_type="application/json")  # noqa: E731
     assert post('{"percent": 150}').status_code == 400
     assert post("not json").status_code == 400
+    assert post('{"seconds": 0}').status_code == 200
+    # Ten minutes (the lesson's estimate, as the file's length is unreadable) have passed since playing started.
+    earlier = timezone.now() - timedelta(seconds=600)
+    LessonProgress.objects.filter(lesson=video).update(heartbeat_at=timezone.now() - timedelta(seconds=60),
+                                                       viewing_started_at=earlier)
     response = post('{"percent": 85}')
     assert response.status_code == 200
     assert response.json()["completed"] is True and response.json()["watched_percent"] == 85

@@ -69,3 +69,33 @@ def test_reports_need_the_view_reports_permission(client, volunteer, cohort, org
         assert client.get(url).status_code in (302, 403)
     client.force_login(organiser)
     assert client.get(reverse("course_reports:index")).status_code == 200
+
+
+# (A lone surrogate cannot even be stored; tests/academy/test_exports.py sends one through the exporter.)
+HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","x")', "\t=1+1", "\r=2+2", "控制\x01\x1f\x85字符", "-1+1"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_learner_export_of_hostile_names_answers_and_neutralises_them(client, organiser, course, reading, fmt):
+    """Names stored before text was cleaned at the edge: every one reaches the file as harmless text."""
+    import csv as csv_module
+
+    from openpyxl import load_workbook
+
+    for index, name in enumerate(HOSTILE_NAMES):
+        enrol(UserFactory(username=f"hostile{index}", real_name=name, organisation="@SUM(A1)"), course)
+    client.force_login(organiser)
+    response = client.get(reverse("course_reports:course", args=[course.pk]) + f"?format={fmt}")
+    assert response.status_code == 200
+    if fmt == "csv":
+        assert response.content.startswith(b"\xef\xbb\xbf")
+        rows = list(csv_module.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    else:
+        rows = [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+    by_user = {row[0]: row for row in rows[1:]}
+    names = [by_user[f"hostile{index}"][1] for index in range(len(HOSTILE_NAMES))]
+    crlf = "\n" if fmt == "xlsx" else "\r"  # XML keeps a carriage return as a line feed
+    assert names == ['\'=HYPERLINK("http://evil.example","x")', "'\t=1+1", f"'{crlf}=2+2", "控制字符", "'-1+1"]
+    assert {by_user[f"hostile{index}"][3] for index in range(len(HOSTILE_NAMES))} == {"'@SUM(A1)"}
+    enrolled_at = by_user["hostile0"][5]
+    assert "." not in str(enrolled_at) and "+" not in str(enrolled_at)
