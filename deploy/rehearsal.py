@@ -677,6 +677,8 @@ class Rehearsal:
             self.check("rehearsal ran to the end", False, f"{type(exc).__name__}: {exc}")
         finally:
             signal.alarm(0)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_IGN)  # cleaning up is not interrupted
             self.stop_all()
             self.drop_database()
             if self.args.keep:
