@@ -13,8 +13,11 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A `.env` file beside manage.py (or the file ENV_FILE names) is read first; variables already set in the
+# environment win over it.
+ENV_FILE = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.exists():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 # --- Core -------------------------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=True)
@@ -106,7 +109,26 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=0)
+# PostgreSQL: each process borrows its connections from a pool of at most DATABASE_POOL_SIZE (psycopg's pool), so
+# a burst of requests waits for a connection (up to DATABASE_POOL_TIMEOUT seconds) instead of opening one per
+# worker thread until PostgreSQL refuses ("too many clients"). Size it so that
+# processes x DATABASE_POOL_SIZE (+ scheduled jobs and the admin's shell) stays below PostgreSQL's max_connections.
+# 0 switches the pool off (each thread then keeps its own connection for CONN_MAX_AGE seconds): the default with
+# DEBUG on (development and the test suite), where one process serves a handful of people.
+DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=0 if DEBUG else 10)
+DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=2)
+DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=30.0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_SIZE > 0:
+    # A pooled connection goes back to the pool at the end of each request: persistent connections do not apply.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_SIZE),
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", CONN_MAX_AGE)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; a busy timeout makes concurrent writers wait, not fail.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -149,6 +171,16 @@ LIVE_DIRECT_WRITE = env.bool("LIVE_DIRECT_WRITE", default=True)
 # Bytes a connection may hold unsent in Daphne's buffer before the client (which stopped reading) is disconnected;
 # it reconnects and resumes. 0: no bound.
 LIVE_SEND_BUFFER_LIMIT = env.int("LIVE_SEND_BUFFER_LIMIT", default=512 * 1024)
+
+# --- Live room (live/hub.py, live/history.py; docs/live-protocol.md) ------------------------------------------
+# Texts a room connection may have queued before it is closed (the client resumes from the history).
+LIVE_OUTBOX_LIMIT = env.int("LIVE_OUTBOX_LIMIT", default=1000)
+# Seconds between coalesced counter messages, and between those that only change the participant count.
+LIVE_COUNTS_INTERVAL = env.float("LIVE_COUNTS_INTERVAL", default=0.3)
+LIVE_PARTICIPANTS_INTERVAL = env.float("LIVE_PARTICIPANTS_INTERVAL", default=2.0)
+# Events kept per room in Redis for clients that resume, and the history's Redis pool per process.
+LIVE_HISTORY_SIZE = env.int("LIVE_HISTORY_SIZE", default=2000)
+LIVE_REDIS_POOL_SIZE = env.int("LIVE_REDIS_POOL_SIZE", default=50)
 
 # --- Authentication ---------------------------------------------------------------------------------------------
 LOGIN_URL = "accounts:login"

@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.templatetags.static import static
+from django.utils.functional import lazy
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 from wagtail import urls as wagtail_urls
@@ -10,6 +13,8 @@ from academy import health, views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (nginx serves it directly, deploy/nginx-site.conf).
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("academy/favicon.ico"), permanent=False)),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("academy.accounts.urls")),

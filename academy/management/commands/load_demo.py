@@ -5,6 +5,9 @@ from django.db import transaction
 
 from academy.demo import DEMO_USERS, demo_steps, ensure_demo_users
 
+# The default of settings.DEMO_PASSWORD: printed as it is, since anyone can read it in the README anyway.
+DEFAULT_DEMO_PASSWORD = "changeme"
+
 
 class Command(BaseCommand):
     help = "Create the demo accounts and demo content (idempotent). Refused with DEBUG off unless --force."
@@ -28,6 +31,7 @@ class Command(BaseCommand):
                 step(users=users, log=log)
 
         if verbosity:
-            self.stdout.write(self.style.SUCCESS("Demo content is ready. Demo accounts (password: DEMO_PASSWORD):"))
+            shown = f"password: {password}" if password == DEFAULT_DEMO_PASSWORD else "password: the value of DEMO_PASSWORD"
+            self.stdout.write(self.style.SUCCESS(f"Demo content is ready. Demo accounts ({shown}):"))
             for username, (real_name, role, groups, _extra) in DEMO_USERS.items():
                 self.stdout.write(f"  {username:<20} {real_name:<6} {role:<14} {', '.join(groups)}")
