@@ -1,13 +1,37 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .phones import phone_normalise
 
 PROFILE_FIELDS = ["real_name", "phone", "email", "role", "volunteer_category", "organisation", "city"]
 
+PHONE_TAKEN = _("Another account already uses this phone number.")
+EMAIL_TAKEN = _("Another account already uses this e-mail address.")
 
-class SignupForm(UserCreationForm):
+
+class ContactFieldsMixin:
+    """Phone numbers are stored in E.164 and unique; e-mail addresses are unique whatever their case."""
+
+    def clean_phone(self):
+        raw = self.cleaned_data.get("phone") or ""
+        if not raw.strip():
+            return ""
+        phone = phone_normalise(raw)
+        if User._default_manager.filter(phone=phone).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(PHONE_TAKEN, code="phone_taken")
+        return phone
+
+    def clean_email(self):
+        email = (self.cleaned_data.get("email") or "").strip()
+        if email and User._default_manager.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(EMAIL_TAKEN, code="email_taken")
+        return email
+
+
+class SignupForm(ContactFieldsMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", *PROFILE_FIELDS]
@@ -27,7 +51,7 @@ class SignupForm(UserCreationForm):
         return cleaned
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(ContactFieldsMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = PROFILE_FIELDS
@@ -41,4 +65,21 @@ class ProfileForm(forms.ModelForm):
 
 
 class LoginForm(AuthenticationForm):
-    """Django's form; named here so templates and views have one place to change it."""
+    """Django's form, with a username or a phone number (academy/accounts/backends.py)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Please enter a correct username or phone number and password."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username or phone number")
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form; at most one message per request (e-mail addresses are unique whatever their case)."""
+
+    def get_users(self, email):
+        return list(super().get_users(email))[:1]
