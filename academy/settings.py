@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy: strict on the site, looser under /admin/ (academy/csp.py).
+    "academy.csp.SiteCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "academy.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -271,6 +273,29 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
+# Content-Security-Policy (academy/csp.py): hosts whose video players handbook and lesson embeds may frame
+# (e.g. https://player.bilibili.com); a live session's own stream host is allowed on its room page only.
+# Avatars from gravatar.com would break img-src 'self' in the admin (and are slow or blocked in mainland China).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+CSP_EMBED_HOSTS = env.list("CSP_EMBED_HOSTS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],  # hls.js plays through MediaSource blobs
+        "connect-src": ["'self'"],  # plus ws(s):// of the request's host, added per request
+        "frame-src": ["'self'", *CSP_EMBED_HOSTS],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
 # W019: Wagtail's page preview frames our own pages, which needs SAMEORIGIN rather than DENY.
 # W021: HSTS preload is a commitment the operator makes (SECURE_HSTS_PRELOAD), not a default.
 SILENCED_SYSTEM_CHECKS = ["security.W019"] + (["security.W021"] if not SECURE_HSTS_PRELOAD else [])
