@@ -117,3 +117,16 @@ def test_a_wrong_phone_number_or_username_logs_nobody_in(client, home):
 def test_log_in_page_asks_for_a_username_or_phone_number(client, home):
     body = client.get("/accounts/login/").content.decode()
     assert "用户名或手机号" in body
+
+
+def test_the_live_rooms_batched_admission_still_applies_with_these_backends(settings):
+    from live.selectors.joins import _permissions_are_model_backends
+
+    assert _permissions_are_model_backends()
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "tests.academy.test_login_throttle.OwnRules"]
+    assert not _permissions_are_model_backends()
+
+
+class OwnRules:
+    def has_perm(self, user, perm, obj=None):
+        return True
