@@ -12,17 +12,23 @@ from .models import User
 from .phones import phone_or_none
 
 
-def login_user_find(identifier: str | None) -> User | None:
-    """The account a log-in form's "username" names: by username, else by phone number; None when nobody."""
+def login_user_candidates(identifier: str | None) -> list[User]:
+    """The accounts a log-in form's "username" may name: the one with that username, then the one with that phone
+    number (two only when an older account's username looks like another member's phone number)."""
     text = (identifier or "").strip()
     if not text or len(text) > 150:
-        return None
-    user = User._default_manager.filter(username=text).first()
-    if user is None:
-        phone = phone_or_none(text)
-        if phone:
-            user = User._default_manager.filter(phone=phone).first()
-    return user
+        return []
+    users = list(User._default_manager.filter(username=text)[:1])
+    phone = phone_or_none(text)
+    if phone:
+        users += [user for user in User._default_manager.filter(phone=phone)[:1] if user not in users]
+    return users
+
+
+def login_user_find(identifier: str | None) -> User | None:
+    """The account a log-in form's "username" names first (by username, else by phone number); None when nobody."""
+    candidates = login_user_candidates(identifier)
+    return candidates[0] if candidates else None
 
 
 class UsernameOrPhoneBackend(ModelBackend):
@@ -31,11 +37,12 @@ class UsernameOrPhoneBackend(ModelBackend):
             username = kwargs.get(User.USERNAME_FIELD)
         if username is None or password is None:
             return None
-        user = login_user_find(username)
-        if user is None:
+        candidates = login_user_candidates(username)
+        if not candidates:
             # Run the hasher once, so that a missing account takes as long as a wrong password.
             User().set_password(password)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
+        for user in candidates:  # a username that looks like a phone number cannot shut the phone's owner out
+            if user.check_password(password) and self.user_can_authenticate(user):
+                return user
         return None

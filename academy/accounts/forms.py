@@ -4,12 +4,13 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
-from .phones import phone_normalise
+from .phones import phone_normalise, phone_or_none
 
 PROFILE_FIELDS = ["real_name", "phone", "email", "role", "volunteer_category", "organisation", "city"]
 
 PHONE_TAKEN = _("Another account already uses this phone number.")
 EMAIL_TAKEN = _("Another account already uses this e-mail address.")
+USERNAME_IS_PHONE = _("A username cannot be a phone number: put your phone number in the phone field.")
 
 
 class ContactFieldsMixin:
@@ -43,6 +44,12 @@ class SignupForm(ContactFieldsMixin, UserCreationForm):
             (value, label) for value, label in User.Role.choices if value != User.Role.ORGANISER
         ]
         self.fields["real_name"].required = True
+
+    def clean_username(self):
+        username = super().clean_username()
+        if phone_or_none(username or ""):
+            raise forms.ValidationError(USERNAME_IS_PHONE, code="username_is_phone")
+        return username
 
     def clean(self):
         cleaned = super().clean()

@@ -90,3 +90,10 @@ def test_migration_normalises_phones_and_resolves_duplicates_deterministically(c
                      "third": ("+8613900000006", "third@example.org"), "fourth": ("", "fourth@example.org"),
                      "fifth": ("", "")}
     assert "second" in caplog.text and "fourth" in caplog.text and "fifth" in caplog.text
+
+
+def test_sign_up_refuses_a_phone_number_as_username(client, home):
+    response = client.post("/accounts/signup/", {**SIGNUP, "username": "13900000009", "email": "n@example.org"})
+    assert response.status_code == 200
+    assert "用户名不能是手机号" in response.content.decode()
+    assert not User.objects.filter(username="13900000009").exists()

@@ -130,3 +130,15 @@ def test_the_live_rooms_batched_admission_still_applies_with_these_backends(sett
 class OwnRules:
     def has_perm(self, user, perm, obj=None):
         return True
+
+
+def test_a_username_that_looks_like_a_members_phone_cannot_shut_the_member_out(client, home):
+    UserFactory(username="13800000012")  # an older account; new ones may not take a phone number as username
+    member = UserFactory(username="member", phone="+8613800000012")
+    response = attempt(client, "/accounts/login/", "138 0000 0012", DEFAULT_PASSWORD, address=OWNER)
+    assert response.status_code == 302
+    client.logout()
+    member.set_password("the-members-own-pass")
+    member.save()
+    response = attempt(client, "/accounts/login/", "13800000012", "the-members-own-pass", address=OWNER)
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(member.pk)
