@@ -288,7 +288,7 @@ CONTENT_SECURITY_POLICY = {
         "media-src": ["'self'", "blob:"],  # hls.js plays through MediaSource blobs
         "connect-src": ["'self'"],  # plus ws(s):// of the request's host, added per request
         "frame-src": ["'self'", *CSP_EMBED_HOSTS],
-        "worker-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],  # hls.js starts its transmuxing worker from a blob
         "manifest-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

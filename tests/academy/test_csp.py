@@ -124,8 +124,9 @@ def public_templates() -> list[Path]:
         if relative.startswith((".venv/", "node_modules/")) or "/site-packages/" in relative:
             continue
         parts = path.relative_to(ROOT).parts
-        if "admin" in parts or "email" in parts or path.name.endswith("_preview.html") or path.name == "preview.html":
-            continue
+        if ({"admin", "email", "emails", "mail"} & set(parts) or any(part.startswith("wagtail") for part in parts)
+                or path.name.endswith("_preview.html") or path.name == "preview.html"):
+            continue  # admin screens (their own policy), e-mails (not pages), block previews (inside the admin)
         found.append(path)
     return found
 

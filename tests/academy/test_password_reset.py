@@ -92,3 +92,11 @@ def test_wagtail_admin_reset_sends_nothing(client, organiser):
         client.post("/admin/password_reset/", {"email": organiser.email})
     assert mail.outbox == []
     assert "password_reset" not in client.get("/admin/login/").content.decode()
+
+
+@pytest.mark.parametrize("typed", ["", "not-an-address", "a@b.c\x00", "x" * 300 + "@example.org", "\u202emember@example.org"])
+def test_hostile_reset_requests_send_nothing_and_do_not_fail(client, home, typed):
+    UserFactory(username="member", email="member@example.org")
+    response = ask(client, typed)
+    assert response.status_code in (200, 302)
+    assert mail.outbox == []
