@@ -174,10 +174,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=5)
 LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=300)
 # Failed attempts per client address for any accounts (many people share one address behind a carrier's NAT).
-LOGIN_ADDRESS_RATE_LIMIT = 30
+LOGIN_ADDRESS_RATE_LIMIT = 6 * LOGIN_RATE_LIMIT
 # Failures of one account from all addresses after which it is slowed (one attempt per LOGIN_USER_SLOW_SECONDS),
 # never locked: wrong passwords typed elsewhere must not lock the owner out.
-LOGIN_USER_SLOW_AFTER = 10
+LOGIN_USER_SLOW_AFTER = 2 * LOGIN_RATE_LIMIT
 LOGIN_USER_SLOW_SECONDS = 3
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses throttled attempts before any password is checked
