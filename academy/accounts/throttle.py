@@ -16,6 +16,7 @@ The client address honours NUM_PROXIES (academy.ratelimit.client_ip reads X-Forw
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,6 +27,8 @@ from django.utils.translation import gettext_noop
 from academy import ratelimit
 
 from .phones import phone_or_none
+
+logger = logging.getLogger(__name__)
 
 LOGIN_THROTTLED = gettext_noop("Too many log-in attempts. Please wait %(minutes)s minutes and try again.")
 LOGIN_SLOWED = gettext_noop(
@@ -92,10 +95,14 @@ def login_failure_record(request, identity: str) -> None:
     """Count one failed attempt (a wrong password, or a wrong password-reset link) for the account and address."""
     keys = _keys(request, identity)
     window = settings.LOGIN_RATE_WINDOW
-    ratelimit.hit(keys["pair"], limit=settings.LOGIN_RATE_LIMIT, window=window)
-    ratelimit.hit(keys["address"], limit=settings.LOGIN_ADDRESS_RATE_LIMIT, window=window)
+    address = ratelimit.client_ip(request)
+    if not ratelimit.hit(keys["pair"], limit=settings.LOGIN_RATE_LIMIT - 1, window=window):
+        logger.warning("log-in throttle: account %s locked for address %s", _digest(identity)[:12], address)
+    if not ratelimit.hit(keys["address"], limit=settings.LOGIN_ADDRESS_RATE_LIMIT - 1, window=window):
+        logger.warning("log-in throttle: address %s locked for every account", address)
     within = ratelimit.hit(keys["account"], limit=settings.LOGIN_USER_SLOW_AFTER, window=window)
     if not within:
+        logger.warning("log-in throttle: account %s slowed (failures from many addresses)", _digest(identity)[:12])
         cache.set(ratelimit.PREFIX + keys["gate"], 1, timeout=settings.LOGIN_USER_SLOW_SECONDS)
 
 
