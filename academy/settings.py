@@ -180,7 +180,7 @@ LOGIN_ADDRESS_RATE_LIMIT = 6 * LOGIN_RATE_LIMIT
 LOGIN_USER_SLOW_AFTER = 2 * LOGIN_RATE_LIMIT
 LOGIN_USER_SLOW_SECONDS = 3
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # refuses throttled attempts before any password is checked
+    "academy.accounts.backends.ThrottleBackend",  # django-axes: refuses throttled attempts before any password check
     "academy.accounts.backends.UsernameOrPhoneBackend",
 ]
 # Password-reset e-mails: requests per client address, and messages per account, within the window (seconds).

@@ -6,6 +6,7 @@ stands before this one in AUTHENTICATION_BACKENDS, so every way to log in (the s
 """
 from __future__ import annotations
 
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
 from .models import User
@@ -46,3 +47,16 @@ class UsernameOrPhoneBackend(ModelBackend):
             if user.check_password(password) and self.user_can_authenticate(user):
                 return user
         return None
+
+
+class ThrottleBackend(AxesStandaloneBackend):
+    """django-axes's guard (first in AUTHENTICATION_BACKENDS): refuses a throttled attempt before any password check.
+
+    Every log-in view (ours, Django's, Wagtail's) passes the request. A call without one (the test client's
+    `login()`, a management command) has no client address to throttle: it goes on to the next backend instead of
+    raising, as axes would."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

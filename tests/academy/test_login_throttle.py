@@ -142,3 +142,8 @@ def test_a_username_that_looks_like_a_members_phone_cannot_shut_the_member_out(c
     member.save()
     response = attempt(client, "/accounts/login/", "13800000012", "the-members-own-pass", address=OWNER)
     assert response.status_code == 302 and client.session["_auth_user_id"] == str(member.pk)
+
+
+def test_the_test_clients_login_still_works(client, volunteer):
+    assert client.login(username="volunteer", password=DEFAULT_PASSWORD)
+    assert not client.login(username="volunteer", password="wrong")
