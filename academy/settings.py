@@ -69,16 +69,23 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Log-in throttle (academy/accounts/throttle.py) and Content-Security-Policy (academy/csp.py).
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy: strict on the site, looser under /admin/ (academy/csp.py).
+    "academy.csp.SiteCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "academy.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Turns a throttled log-in (any view that calls authenticate()) into the 429 page; after AuthenticationMiddleware.
+    "axes.middleware.AxesMiddleware",
     # Anonymous handbook pages from the cache, before Wagtail's routing (handbook/caching.py).
     "handbook.caching.AnonymousPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -193,9 +200,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Log-in attempts per username and per client address within LOGIN_RATE_WINDOW seconds.
+# One throttle for every way to log in (site, Wagtail admin, password-reset links): academy/accounts/throttle.py,
+# plugged into django-axes. Failed attempts per account and client address within LOGIN_RATE_WINDOW seconds.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=5)
 LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=300)
+# Failed attempts per client address for any accounts (many people share one address behind a carrier's NAT).
+LOGIN_ADDRESS_RATE_LIMIT = 6 * LOGIN_RATE_LIMIT
+# Failures of one account from all addresses after which it is slowed (one attempt per LOGIN_USER_SLOW_SECONDS),
+# never locked: wrong passwords typed elsewhere must not lock the owner out.
+LOGIN_USER_SLOW_AFTER = 2 * LOGIN_RATE_LIMIT
+LOGIN_USER_SLOW_SECONDS = 3
+AUTHENTICATION_BACKENDS = [
+    "academy.accounts.backends.ThrottleBackend",  # django-axes: refuses throttled attempts before any password check
+    "academy.accounts.backends.UsernameOrPhoneBackend",
+]
+# Password-reset e-mails: requests per client address, and messages per account, within the window (seconds).
+PASSWORD_RESET_RATE_LIMIT = 5
+PASSWORD_RESET_ACCOUNT_LIMIT = 2
+PASSWORD_RESET_RATE_WINDOW = 3600
+PASSWORD_RESET_TIMEOUT = 3600 * 24
+# Wagtail's own admin reset is off: staff use the site's (one flow, one throttle, unique e-mail addresses).
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+AXES_HANDLER = "academy.accounts.throttle.LoginThrottleHandler"
+AXES_USERNAME_CALLABLE = "academy.accounts.throttle.axes_username"
+AXES_CLIENT_IP_CALLABLE = "academy.ratelimit.client_ip"  # one rule for the client address (honours NUM_PROXIES)
+AXES_LOCKOUT_CALLABLE = "academy.accounts.throttle.lockout_response"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_RATE_LIMIT
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="changeme")
 # How many reverse proxies (nginx) stand in front of Daphne: client addresses are read from X-Forwarded-For.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
@@ -270,6 +304,29 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
+# Content-Security-Policy (academy/csp.py): hosts whose video players handbook and lesson embeds may frame
+# (e.g. https://player.bilibili.com); a live session's own stream host is allowed on its room page only.
+# Avatars from gravatar.com would break img-src 'self' in the admin (and are slow or blocked in mainland China).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+CSP_EMBED_HOSTS = env.list("CSP_EMBED_HOSTS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],  # hls.js plays through MediaSource blobs
+        "connect-src": ["'self'"],  # plus ws(s):// of the request's host, added per request
+        "frame-src": ["'self'", *CSP_EMBED_HOSTS],
+        "worker-src": ["'self'", "blob:"],  # hls.js starts its transmuxing worker from a blob
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
 # W019: Wagtail's page preview frames our own pages, which needs SAMEORIGIN rather than DENY.
 # W021: HSTS preload is a commitment the operator makes (SECURE_HSTS_PRELOAD), not a default.
 SILENCED_SYSTEM_CHECKS = ["security.W019"] + (["security.W021"] if not SECURE_HSTS_PRELOAD else [])

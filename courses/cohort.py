@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from academy.accounts.models import User
+from academy.accounts.phones import phone_or_none
 
 MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
@@ -27,7 +28,6 @@ REASON_AMBIGUOUS = _("More than one user matches.")
 REASON_BAD_VALUE = _("Not a username or phone number.")
 REASON_DUPLICATE = _("Listed twice.")
 
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
 
 
@@ -94,25 +94,23 @@ def _xlsx_rows(data: bytes):
     return rows
 
 
-def _normalise_phone(value: str) -> str:
-    digits = re.sub(r"[\s-]", "", value)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    return digits
-
-
 def match_users(identifiers: list[tuple[int, str]]) -> list[tuple[int, str, User | None, str]]:
-    """(row number, value, user or None, reason) for each identifier; users are active accounts only."""
+    """(row number, value, user or None, reason) for each identifier; users are active accounts only.
+
+    A value that is a valid phone number (in any written form: spaces, dashes, +86) is matched to the stored E.164
+    phone number only, never to a username that happens to look like one; anything else is a username.
+    """
     seen: set[int] = set()
     results = []
     for number, value in identifiers:
-        if not (USERNAME_RE.match(value) or PHONE_RE.match(value)):
+        phone = phone_or_none(value) if len(value) <= 32 else None
+        if phone:
+            query = Q(phone=phone)
+        elif USERNAME_RE.match(value):
+            query = Q(username__iexact=value)
+        else:
             results.append((number, value, None, REASON_BAD_VALUE))
             continue
-        query = Q(username__iexact=value)
-        if PHONE_RE.match(value):
-            phone = _normalise_phone(value)
-            query |= Q(phone=value) | Q(phone=phone) | Q(phone=f"+86{phone}")
         users = list(User.objects.filter(query, is_active=True).distinct()[:2])
         if not users:
             results.append((number, value, None, REASON_NO_MATCH))

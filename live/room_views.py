@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from academy.csp import allow_stream
 from live.selectors.access import session_can_join, session_can_moderate, user_is_banned
 
 
@@ -87,7 +88,8 @@ def room(request, page):
         messages.info(request, _("Register for this session to join its room."))
         return redirect(page.url)
     moderator = session_can_moderate(session=page, user=request.user)
-    return TemplateResponse(request, "live/room.html", _context(request, page, moderator=moderator))
+    response = TemplateResponse(request, "live/room.html", _context(request, page, moderator=moderator))
+    return allow_stream(response, url=page.stream_url, kind=page.stream_kind)  # this page's stream host only
 
 
 def console(request, page):

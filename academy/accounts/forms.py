@@ -1,13 +1,18 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from academy.text import text_clean
 
 from .models import TYPED_TEXT_FIELDS, User
+from .phones import phone_normalise, phone_or_none
 
 PROFILE_FIELDS = ["real_name", "phone", "email", "role", "volunteer_category", "organisation", "city"]
 
+PHONE_TAKEN = _("Another account already uses this phone number.")
+EMAIL_TAKEN = _("Another account already uses this e-mail address.")
+USERNAME_IS_PHONE = _("A username cannot be a phone number: put your phone number in the phone field.")
 
 class TypedTextMixin:
     """The free text people type about themselves is cleaned by academy/text.py's one rule (control and bidi
@@ -24,7 +29,27 @@ class TypedTextMixin:
         return cleaned
 
 
-class SignupForm(TypedTextMixin, UserCreationForm):
+
+class ContactFieldsMixin:
+    """Phone numbers are stored in E.164 and unique; e-mail addresses are unique whatever their case."""
+
+    def clean_phone(self):
+        raw = self.cleaned_data.get("phone") or ""
+        if not raw.strip():
+            return ""
+        phone = phone_normalise(raw)
+        if User._default_manager.filter(phone=phone).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(PHONE_TAKEN, code="phone_taken")
+        return phone
+
+    def clean_email(self):
+        email = (self.cleaned_data.get("email") or "").strip()
+        if email and User._default_manager.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(EMAIL_TAKEN, code="email_taken")
+        return email
+
+
+class SignupForm(TypedTextMixin, ContactFieldsMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", *PROFILE_FIELDS]
@@ -37,6 +62,12 @@ class SignupForm(TypedTextMixin, UserCreationForm):
         ]
         self.fields["real_name"].required = True
 
+    def clean_username(self):
+        username = super().clean_username()
+        if phone_or_none(username or ""):
+            raise forms.ValidationError(USERNAME_IS_PHONE, code="username_is_phone")
+        return username
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("phone") and not cleaned.get("email"):
@@ -44,7 +75,7 @@ class SignupForm(TypedTextMixin, UserCreationForm):
         return cleaned
 
 
-class ProfileForm(TypedTextMixin, forms.ModelForm):
+class ProfileForm(TypedTextMixin, ContactFieldsMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = PROFILE_FIELDS
@@ -58,4 +89,21 @@ class ProfileForm(TypedTextMixin, forms.ModelForm):
 
 
 class LoginForm(AuthenticationForm):
-    """Django's form; named here so templates and views have one place to change it."""
+    """Django's form, with a username or a phone number (academy/accounts/backends.py)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Please enter a correct username or phone number and password."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username or phone number")
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form; at most one message per request (e-mail addresses are unique whatever their case)."""
+
+    def get_users(self, email):
+        return list(super().get_users(email))[:1]

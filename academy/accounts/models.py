@@ -4,16 +4,26 @@ The user model carries the profile fields a certificate and a volunteer review n
 first migration, so no separate profile table and no extra join on every request.
 """
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from academy.text import text_clean, text_is_blank
 
+from .phones import phone_normalise, phone_or_none
+
 # Free text a user types about themselves: cleaned by academy/text.py's rule in forms and in model validation.
 TYPED_TEXT_FIELDS = ("real_name", "organisation", "city")
 
-phone_validator = RegexValidator(r"^\+?[0-9][0-9 -]{5,19}$", _("Enter a valid phone number."))
+
+def phone_validator(value: str) -> None:
+    """A stored phone number is a valid number written in E.164 (`+8613812345678`)."""
+    if phone_normalise(value) != value:
+        from django.core.exceptions import ValidationError
+
+        from .phones import PHONE_INVALID
+
+        raise ValidationError(PHONE_INVALID, code="invalid_phone")
 
 
 class User(AbstractUser):
@@ -34,6 +44,7 @@ class User(AbstractUser):
     real_name = models.CharField(
         _("real name"), max_length=60, blank=True, help_text=_("Printed on your certificates.")
     )
+    # E.164 only (academy/accounts/phones.py); forms normalise what members type, save() normalises other writers.
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VOLUNTEER)
     volunteer_category = models.CharField(
@@ -55,7 +66,14 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(
                 fields=["phone"], condition=~models.Q(phone=""), name="accounts_user_phone_unique"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__startswith="+"), name="accounts_user_phone_e164"
+            ),
+            # One account per e-mail address whatever its case: a password reset reaches exactly one account.
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="accounts_user_email_ci_unique"
+            ),
         ]
 
     def clean(self):
@@ -63,6 +81,11 @@ class User(AbstractUser):
         for name in TYPED_TEXT_FIELDS:
             value = text_clean(getattr(self, name) or "", required=False)
             setattr(self, name, "" if text_is_blank(value) else value)
+
+    def save(self, *args, **kwargs):
+        if self.phone:
+            self.phone = phone_or_none(self.phone) or self.phone
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

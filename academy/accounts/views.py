@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -7,42 +9,77 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_post_parameters
 
 from academy import ratelimit
 
-from .forms import LoginForm, ProfileForm, SignupForm
-
-LOGIN_THROTTLED = gettext_noop("Too many log-in attempts. Please wait %(minutes)s minutes and try again.")
-
-
-def _login_keys(request) -> list[str]:
-    username = (request.POST.get("username") or "").strip().lower()[:150]
-    return [f"login:ip:{ratelimit.client_ip(request)}", f"login:user:{username}"]
+from . import throttle
+from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
 
 
 class LoginView(auth_views.LoginView):
-    """Django's log-in view, limited to LOGIN_RATE_LIMIT failed attempts per username and per address."""
+    """Django's log-in view; a username or a phone number. Throttled by django-axes (academy/accounts/throttle.py)."""
 
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by e-mail. Throttled per client address (429 page) and per account (silently: the page
+    is the same whether or not a message went out, so it tells nobody which addresses have an account)."""
+
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
     def post(self, request, *args, **kwargs):
-        limit = settings.LOGIN_RATE_LIMIT
-        if any(ratelimit.exceeded(key, limit=limit) for key in _login_keys(request)):
-            form = self.get_form()
-            form.errors.clear()
-            minutes = max(1, settings.LOGIN_RATE_WINDOW // 60)
-            form.add_error(None, _(LOGIN_THROTTLED) % {"minutes": minutes})
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+        if not ratelimit.hit(f"reset:ip:{ratelimit.client_ip(request)}", limit=settings.PASSWORD_RESET_RATE_LIMIT,
+                             window=settings.PASSWORD_RESET_RATE_WINDOW):
+            return throttle.lockout_response(request)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        for key in _login_keys(self.request):
-            ratelimit.hit(key, limit=settings.LOGIN_RATE_LIMIT, window=settings.LOGIN_RATE_WINDOW)
-        return super().form_invalid(form)
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        account = hashlib.sha256(email.encode()).hexdigest()[:32]
+        if not ratelimit.hit(f"reset:account:{account}", limit=settings.PASSWORD_RESET_ACCOUNT_LIMIT,
+                             window=settings.PASSWORD_RESET_RATE_WINDOW):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link from the e-mail. A wrong link counts as a failed log-in for the address (and the account it names),
+    under the same throttle as the log-in forms."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def dispatch(self, *args, **kwargs):
+        request = self.request
+        identity = throttle.login_identity(self._username(kwargs.get("uidb64", "")))
+        refusal = throttle.login_refusal(request, identity)
+        if refusal:
+            request.login_refusal = refusal
+            return throttle.lockout_response(request)
+        response = super().dispatch(*args, **kwargs)
+        if not self.validlink and response.status_code == 200:  # a valid link redirects (302) to the form
+            throttle.login_failure_record(request, identity)
+        return response
+
+    def _username(self, uidb64: str) -> str:
+        user = self.get_user(uidb64) if len(uidb64) < 64 else None
+        return user.username if user is not None else ""
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 class LogoutView(auth_views.LogoutView):
@@ -65,7 +102,7 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="academy.accounts.backends.UsernameOrPhoneBackend")
         messages.success(request, _("Welcome to Linkage Academy, %(name)s.") % {"name": user.display_name})
         next_url = request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):

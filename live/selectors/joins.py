@@ -23,13 +23,29 @@ from live.selectors.room import (
 )
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _permissions_are_model_backends() -> bool:
+    """True when every configured backend that answers permission questions answers them as ModelBackend does
+    (django-axes's backend answers none; the username-or-phone backend inherits ModelBackend's)."""
+    from django.contrib.auth import load_backend
+    from django.contrib.auth.backends import ModelBackend
+
+    deciders = [load_backend(path) for path in settings.AUTHENTICATION_BACKENDS]
+    deciders = [backend for backend in deciders if hasattr(backend, "has_perm")]
+    return bool(deciders) and all(
+        isinstance(backend, ModelBackend) and type(backend).has_perm is ModelBackend.has_perm
+        and type(backend).get_all_permissions is ModelBackend.get_all_permissions
+        and type(backend).user_can_authenticate is ModelBackend.user_can_authenticate
+        for backend in deciders
+    )
 MODERATE_PERMISSION = ("accounts", "moderate_live")
 
 
 def room_admissions(*, session_id: int, users: list) -> dict[int, Admission]:
     """{user pk: Admission} for signed-in `users`, as `room_admission` decides for each."""
     users = [u for u in users if u is not None and u.is_authenticated]
-    if list(settings.AUTHENTICATION_BACKENDS) != [MODEL_BACKEND]:
+    if not _permissions_are_model_backends():
         return {u.pk: room_admission(session_id=session_id, user=u) for u in users}
     session = LiveSessionPage.objects.live().filter(pk=session_id).first()
     if session is None:

@@ -2,6 +2,7 @@
 import io
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -36,7 +37,7 @@ def test_csv_cohort_enrols_usernames_and_phones_and_reports_bad_rows(client, org
     response = upload(client, course, "cohort.csv", csv)
     assert response.status_code == 200
     report = response.context["report"]
-    assert {u.username for u in report.enrolled} == {"wang"}  # li's phone is stored with spaces: see next test
+    assert {u.username for u in report.enrolled} == {"wang", "li"}  # li's phone was typed with spaces, stored E.164
     assert [u.username for u in report.already] == ["zhao"]
     unmatched = {(row, value) for row, value, _reason in report.unmatched}
     assert (6, "nobody") in unmatched and (7, "13800000099") in unmatched and (8, "<script>") in unmatched
@@ -53,6 +54,38 @@ def test_phone_numbers_match_whatever_their_spacing(client, organiser, course, d
     client.force_login(organiser)
     upload(client, course, "cohort.csv", b"139 0000 0022\n")
     assert Enrolment.objects.filter(user=li, course=course).exists()
+
+
+def test_phones_are_stored_in_e164_whatever_form_they_were_written_in(people):
+    assert (people["wang"].phone, people["li"].phone) == ("+8613800000011", "+8613900000022")
+
+
+def test_a_number_typed_differently_finds_the_member_not_an_impostor(client, organiser, course, db):
+    from academy.accounts.models import User
+
+    grant_organiser_permissions()
+    member = UserFactory(username="member", phone="13900000033")
+    with pytest.raises(IntegrityError):  # the impostor cannot claim the same number in another written form
+        with transaction.atomic():
+            User.objects.create(username="impostor", phone="+86 139-0000-0033")
+    client.force_login(organiser)
+    response = upload(client, course, "cohort.csv", "+86 139 0000 0033\n".encode())
+    report = response.context["report"]
+    assert [u.username for u in report.enrolled] == ["member"]
+    assert Enrolment.objects.filter(user=member, course=course).exists()
+
+
+def test_a_username_that_looks_like_a_phone_number_is_not_matched_by_the_number(client, organiser, course, db):
+    grant_organiser_permissions()
+    UserFactory(username="13900000044")  # no phone of their own
+    owner = UserFactory(username="owner", phone="13900000045")
+    client.force_login(organiser)
+    response = upload(client, course, "cohort.csv", b"13900000044\n139 0000 0045\n")
+    report = response.context["report"]
+    assert [u.username for u in report.enrolled] == ["owner"]
+    assert [(row, value) for row, value, _ in report.unmatched] == [(1, "13900000044")]
+    assert not Enrolment.objects.filter(user__username="13900000044").exists()
+    assert Enrolment.objects.filter(user=owner).exists()
 
 
 def test_xlsx_cohort_reads_the_first_column_including_numeric_phone_cells(client, organiser, course, people):
