@@ -44,7 +44,7 @@ class GoneProtocol:
 
 
 def test_the_pinned_daphne_is_the_one_the_tuning_was_written_for():
-    pin = re.search(r"^daphne==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE).group(1)
+    pin = re.search(r"^daphne==([^\s\\]+)", (ROOT / "requirements.txt").read_text(), re.MULTILINE).group(1)
     assert daphne.__version__ == pin == serve.DAPHNE_VERSION
     assert serve.daphne_source_hashes() == serve.DAPHNE_SOURCES
     assert serve.daphne_matches() is None
