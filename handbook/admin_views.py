@@ -1,8 +1,21 @@
-"""Wagtail admin view: how many readers have read each chapter (aggregate counts; no reader is named)."""
+"""Wagtail admin views: how many readers have read each chapter (aggregate counts; no reader is named), and the
+import of a manual file (upload -> preview -> chapter drafts)."""
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from handbook.importing import ImportFailed, SourceError, handbook_import, import_plan
+from handbook.importing.sources import MAX_BYTES
+from handbook.models import ChapterPage, HandbookPage
 from handbook.selectors import chapter_read_counts
 
 REPORTS_PERMISSION = "accounts.view_reports"
@@ -17,4 +30,103 @@ def reading_report(request):
         row["percent"] = round(100 * row["readers"] / top)
     return TemplateResponse(request, "handbook/admin/reading_report.html", {
         "page_title": _("Work manual reading"), "header_icon": "doc-full-inverse", "rows": rows,
+    })
+
+
+# --- Import a manual (upload -> preview -> create drafts) -----------------------------------------------------
+
+IMPORT_SESSION_KEY = "handbook-import"
+IMPORT_DIR_NAME = "academy-handbook-imports"
+IMPORT_NOT_ALLOWED = gettext_lazy("You may not add chapters to this manual.")
+IMPORT_EXPIRED = gettext_lazy("The uploaded file is no longer here: upload it again.")
+IMPORT_NO_MANUAL = gettext_lazy("There is no work manual yet: create the manual page first.")
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Manual file (.docx, .html, .md)"))
+    handbook = forms.ModelChoiceField(queryset=HandbookPage.objects.none(), label=gettext_lazy("Import into"),
+                                      empty_label=None)
+
+    def __init__(self, *args, manuals=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handbook"].queryset = manuals
+
+
+def _manuals_for(user):
+    manuals = [manual for manual in HandbookPage.objects.order_by("path")
+               if manual.permissions_for_user(user).can_add_subpage()]
+    return HandbookPage.objects.filter(pk__in=[manual.pk for manual in manuals]).order_by("path")
+
+
+def can_import(user) -> bool:
+    return user.is_active and _manuals_for(user).exists()
+
+
+def _import_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / IMPORT_DIR_NAME
+    path.mkdir(mode=0o700, exist_ok=True)
+    cutoff = time.time() - 24 * 3600  # uploads left behind after a day are removed
+    for old in path.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
+    return path
+
+
+def import_manual(request):
+    """Upload a manual file; see the chapters it will create and what it drops; then create them as drafts."""
+    manuals = _manuals_for(request.user)
+    if not request.user.is_active or not manuals.exists():
+        if not HandbookPage.objects.exists() and request.user.is_active:
+            messages.error(request, str(IMPORT_NO_MANUAL))
+            return redirect("wagtailadmin_home")
+        raise PermissionDenied
+    context = {"page_title": _("Import the work manual"), "header_icon": "upload"}
+    if request.method == "POST" and request.POST.get("action") == "create":
+        return _import_create(request, manuals)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, manuals=manuals,
+                            initial={"handbook": manuals.first()})
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        name = Path(upload.name).name
+        data = upload.read(MAX_BYTES + 1)
+        try:
+            plan = import_plan(file_name=name, data=data)
+        except (SourceError, ImportFailed) as error:
+            form.add_error("file", str(error))
+        else:
+            token = secrets.token_urlsafe(24)
+            (_import_dir() / token).write_bytes(data)
+            manual = form.cleaned_data["handbook"]
+            request.session[IMPORT_SESSION_KEY] = {"token": token, "name": name, "handbook": manual.pk}
+            existing = set(ChapterPage.objects.child_of(manual).values_list("number", flat=True))
+            rows = [{"chapter": chapter, "exists": chapter.number in existing,
+                     "counts": sorted(chapter.block_counts().items())} for chapter in plan.chapters]
+            return TemplateResponse(request, "handbook/admin/import_preview.html", {
+                **context, "plan": plan, "rows": rows, "manual": manual, "file_name": name,
+            })
+    return TemplateResponse(request, "handbook/admin/import_upload.html", {**context, "form": form})
+
+
+def _import_create(request, manuals):
+    pending = request.session.get(IMPORT_SESSION_KEY) or {}
+    token = str(pending.get("token", ""))
+    manual = manuals.filter(pk=pending.get("handbook")).first()
+    path = _import_dir() / token if token and token.replace("-", "").replace("_", "").isalnum() else None
+    if manual is None or path is None or not path.is_file():
+        messages.error(request, str(IMPORT_EXPIRED))
+        return redirect("handbook_import")
+    try:
+        plan = import_plan(file_name=pending["name"], data=path.read_bytes())
+        result = handbook_import(plan=plan, handbook=manual, user=request.user)
+    except (SourceError, ImportFailed) as error:
+        messages.error(request, str(error))
+        return redirect("handbook_import")
+    finally:
+        path.unlink(missing_ok=True)
+        request.session.pop(IMPORT_SESSION_KEY, None)
+    return TemplateResponse(request, "handbook/admin/import_done.html", {
+        "page_title": _("Import the work manual"), "header_icon": "upload", "result": result, "manual": manual,
     })

@@ -21,6 +21,7 @@ from academy.search import CJKSearchMixin, cjk_search_fields
 from handbook.blocks import ChapterBodyBlock, heading_anchor
 from handbook.caching import serve_cached
 
+HEADING_TYPES = {"heading": 2, "subheading": 3}  # body blocks that get an anchor and a line in the contents
 # Chinese readers read about 400 characters a minute (CJK characters and other non-space characters alike).
 CHARACTERS_PER_MINUTE = 400
 
@@ -190,7 +191,7 @@ class ChapterPage(RoutablePageMixin, CJKSearchMixin, Page):
         blocks = []
         for position, block in enumerate(self.body):
             block.anchor = ""
-            if block.block_type == "heading":
+            if block.block_type in HEADING_TYPES:
                 anchor = heading_anchor(block.value, position)
                 if anchor in seen:
                     anchor = f"{anchor}-{position}"
@@ -199,10 +200,10 @@ class ChapterPage(RoutablePageMixin, CJKSearchMixin, Page):
             blocks.append(block)
         return blocks
 
-    def contents(self) -> list[dict]:
-        """In-page contents: the section headings with their anchors."""
-        return [{"anchor": block.anchor, "text": block.value}
-                for block in self.body_blocks() if block.block_type == "heading"]
+    def contents(self, blocks=None) -> list[dict]:
+        """In-page contents: the section (level 2) and subsection (level 3) headings with their anchors."""
+        return [{"anchor": block.anchor, "text": block.value, "level": HEADING_TYPES[block.block_type]}
+                for block in (self.body_blocks() if blocks is None else blocks) if block.block_type in HEADING_TYPES]
 
     def siblings_in_order(self):
         return ChapterPage.objects.sibling_of(self).live().public().order_by("number", "path")
@@ -222,8 +223,7 @@ class ChapterPage(RoutablePageMixin, CJKSearchMixin, Page):
 
         context = super().get_context(request, *args, **kwargs)
         context["blocks"] = self.body_blocks()
-        context["contents"] = [{"anchor": b.anchor, "text": b.value} for b in context["blocks"]
-                               if b.block_type == "heading"]
+        context["contents"] = self.contents(context["blocks"])
         context["previous_chapter"] = self.previous_chapter()
         context["next_chapter"] = self.next_chapter()
         context["handbook"] = self.get_parent().specific
