@@ -129,7 +129,7 @@ class HandbookPage(RoutablePageMixin, CJKSearchMixin, Page):
         """Every chapter on one page, for organisers who print and distribute the manual offline."""
         return self.render(request, template="handbook/handbook_print.html")
 
-    @path("manual.pdf", name="pdf")
+    @path("pdf/", name="pdf")
     def pdf_view(self, request):
         from handbook.views import manual_pdf
 
@@ -147,7 +147,7 @@ class HandbookPage(RoutablePageMixin, CJKSearchMixin, Page):
 
         return edition_contents(request, self, edition)
 
-    @path("editions/<str:edition>/manual.pdf", name="edition_pdf")
+    @path("editions/<str:edition>/pdf/", name="edition_pdf")
     def edition_pdf_view(self, request, edition):
         from handbook.views import manual_pdf
 
@@ -159,19 +159,19 @@ class HandbookPage(RoutablePageMixin, CJKSearchMixin, Page):
 
         return edition_chapter(request, self, edition, chapter)
 
-    @path("sw.js", name="service_worker")
+    @path("sw/", name="service_worker")
     def service_worker_view(self, request):
         from handbook.offline import service_worker
 
         return service_worker(request, self)
 
-    @path("manifest.webmanifest", name="web_manifest")
+    @path("manifest/", name="web_manifest")
     def web_manifest_view(self, request):
         from handbook.offline import web_manifest
 
         return web_manifest(request, self)
 
-    @path("offline.json", name="offline_list")
+    @path("offline/", name="offline_list")
     def offline_list_view(self, request):
         from handbook.offline import offline_list
 

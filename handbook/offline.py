@@ -1,11 +1,11 @@
 """The manual as an installable web app that reads offline (routes of the HandbookPage).
 
-- `<manual>/sw.js`: the service worker (a template, served as JavaScript from under the manual's address so its
+- `<manual>/sw/`: the service worker (a template, served as JavaScript from under the manual's address so its
   scope is the manual); it answers from the offline copy when the network fails and refreshes entries of that copy
   when the network answers. It never stores a response that is not already part of the copy.
-- `<manual>/manifest.webmanifest`: the web app manifest (icons from handbook/static/handbook/icons/, made by
+- `<manual>/manifest/`: the web app manifest (icons from handbook/static/handbook/icons/, made by
   make_icons.py beside them).
-- `<manual>/offline.json`: what the offline copy holds for this reader: the cache name (named by edition, with a
+- `<manual>/offline/`: what the offline copy holds for this reader: the cache name (named by edition, with a
   version that changes on every publish), the addresses (the index, every published chapter, their pictures, the
   stylesheets, scripts and icons the pages use) and an estimate of the bytes. handbook/static/handbook/offline.js
   downloads them into the cache when the reader presses 离线阅读, replaces the copy when the list's cache name
@@ -36,7 +36,7 @@ PAGE_OVERHEAD = 14_000  # bytes of a rendered page around its body (header, foot
 
 def service_worker(request, handbook):
     body = render_to_string("handbook/sw.js", {
-        "scope": handbook.url, "list_url": f"{handbook.url}offline.json",
+        "scope": handbook.url, "list_url": f"{handbook.url}offline/",
         "offline_text": _("You are offline and this page is not in the offline copy."),
     })
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
@@ -81,11 +81,11 @@ def reader_tag(user) -> str:
 def offline_list(request, handbook):
     edition = handbook.editions.order_by("-started_at", "-pk").first()
     chapters = list(handbook.chapters())
-    urls = [handbook.url, f"{handbook.url}manifest.webmanifest"]
+    urls = [handbook.url, f"{handbook.url}manifest/"]
     size = 20_000
     for chapter in chapters:
         urls.append(chapter.url)
-        size += PAGE_OVERHEAD + len(json.dumps(chapter.body.raw_data, ensure_ascii=False).encode())
+        size += PAGE_OVERHEAD + len(json.dumps(list(chapter.body.raw_data), ensure_ascii=False).encode())
         for block in chapter.body:
             if block.block_type == "image" and block.value.get("image"):
                 try:

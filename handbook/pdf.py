@@ -3,7 +3,7 @@
 Drawn with reportlab's platypus in the project's embedded CJK font (academy/fonts, the certificates' font);
 `wordWrap="CJK"` breaks lines between Chinese characters. The contents get their page numbers from a second
 layout pass (`multiBuild`). Built when the manual or a chapter is published (handbook/receivers.py) and stored on
-the edition (`HandbookEdition.pdf`); `/handbook/manual.pdf` serves it.
+the edition (`HandbookEdition.pdf`); `/handbook/pdf/` serves it.
 """
 from __future__ import annotations
 

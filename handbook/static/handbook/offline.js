@@ -1,7 +1,7 @@
 /* Offline reading of the work manual. Hand-written, no dependencies, no inline script (data-* attributes only).
 
-   1. Registers the manual's service worker (<manual>/sw.js, scope <manual>/).
-   2. The 离线阅读 button: fetches <manual>/offline.json (the addresses of the current edition's copy and an
+   1. Registers the manual's service worker (<manual>/sw/, scope <manual>/).
+   2. The 离线阅读 button: fetches <manual>/offline/ (the addresses of the current edition's copy and an
       estimate of its size), downloads them into a cache named by edition and version, marks the copy complete,
       and deletes older copies. A later visit online replaces the copy when the list's cache name has changed
       (a new edition or a publish), and deletes a copy that another reader on this device downloaded.

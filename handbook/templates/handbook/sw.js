@@ -1,4 +1,4 @@
-/* The work manual's service worker (served from {{ scope }}sw.js, so its scope is {{ scope }}).
+/* The work manual's service worker (served from {{ scope }}sw/ with Service-Worker-Allowed: {{ scope }}, scope {{ scope }}).
    Answers from the offline copy (a cache named handbook-offline-<edition>-<version>, filled by offline.js) when
    the network fails; refreshes an entry of that copy when the network answers. It never adds anything to the copy:
    only offline.js does, from the manual's own list. Nothing outside the copy is ever stored. */
