@@ -51,7 +51,10 @@ class Command(BaseCommand):
         result = handbook_import(plan=plan, handbook=manual)
         for label, pages in ((_("added"), result.added), (_("changed"), result.changed),
                              (_("unchanged"), result.unchanged)):
-            numbers = "、".join(str(page.number) for page in pages) or "-"
+            if not pages:
+                self.stdout.write(_("%(label)s: %(count)s") % {"label": label, "count": 0})
+                continue
+            numbers = "、".join(str(page.number) for page in pages)
             self.stdout.write(_("%(label)s: %(count)s (chapters %(numbers)s)") % {
                 "label": label, "count": len(pages), "numbers": numbers})
         self.stdout.write(self.style.SUCCESS(
