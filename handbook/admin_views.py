@@ -58,6 +58,11 @@ def _manuals_for(user):
     return HandbookPage.objects.filter(pk__in=[manual.pk for manual in manuals]).order_by("path")
 
 
+def _block_label(kind: str) -> str:
+    block = ChapterPage._meta.get_field("body").stream_block.child_blocks.get(kind)
+    return str(block.label) if block is not None else kind
+
+
 def can_import(user) -> bool:
     return user.is_active and _manuals_for(user).exists()
 
@@ -103,7 +108,8 @@ def import_manual(request):
             request.session[IMPORT_SESSION_KEY] = {"token": token, "name": name, "handbook": manual.pk}
             existing = set(ChapterPage.objects.child_of(manual).values_list("number", flat=True))
             rows = [{"chapter": chapter, "exists": chapter.number in existing,
-                     "counts": sorted(chapter.block_counts().items())} for chapter in plan.chapters]
+                     "counts": [(_block_label(kind), count) for kind, count in sorted(chapter.block_counts().items())]}
+                    for chapter in plan.chapters]
             return TemplateResponse(request, "handbook/admin/import_preview.html", {
                 **context, "plan": plan, "rows": rows, "manual": manual, "file_name": name,
             })
