@@ -88,7 +88,7 @@ class _ManualDocument(BaseDocTemplate):
 
 
 def _inline(node) -> str:
-    from handbook.importing.structure import Node
+    from handbook.importing.tree import Node
 
     parts = []
     for child in node.children:
@@ -112,7 +112,7 @@ def _inline(node) -> str:
 def rich_flowables(html: str, styles) -> list:
     from collections import Counter
 
-    from handbook.importing.structure import Node, parse_html
+    from handbook.importing.tree import Node, parse_html
 
     flowables = []
 

@@ -21,9 +21,13 @@ def rebuild_pdf(edition_pk: int) -> None:
     from handbook.models import HandbookEdition
     from handbook.services import edition_pdf_build
 
+    from handbook.caching import manual_fingerprint
+
     edition = HandbookEdition.objects.filter(pk=edition_pk).select_related("handbook").first()
     if edition is None:
         return
+    if edition.pdf and edition.pdf_fingerprint == manual_fingerprint(edition.handbook.path):
+        return  # already built for this state: many publishes in one transaction (a bulk publish) build once
     try:
         edition_pdf_build(edition=edition)
     except Exception:  # publishing must never fail because of the PDF; the view rebuilds it on demand
