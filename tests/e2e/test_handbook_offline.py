@@ -49,6 +49,11 @@ def test_offline_reader_downloads_reads_and_marks_read_and_the_read_is_sent_when
     assert "离线副本已完成" in panel.inner_text() and "2 章" in panel.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=SCREENSHOTS.format("index-360"), full_page=True)
+    cached = page.evaluate("""caches.keys().then(names => Promise.all(names.map(name => caches.open(name)
+        .then(cache => cache.keys()).then(requests => requests.map(r => new URL(r.url).pathname))))).then(l => l.flat())""")
+    assert "/handbook/first/" in cached and "/handbook/second/" in cached
+    assert all(path.startswith(("/handbook/", "/static/", "/media/")) for path in cached), cached
+    assert not any(path.startswith(("/accounts/", "/admin/", "/courses/", "/live/")) for path in cached)
     page.wait_for_function("navigator.serviceWorker.controller !== null")
 
     page.context.set_offline(True)
