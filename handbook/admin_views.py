@@ -17,6 +17,7 @@ from handbook.importing import ImportFailed, SourceError, handbook_import, impor
 from handbook.importing.sources import MAX_BYTES
 from handbook.models import ChapterPage, HandbookPage
 from handbook.selectors import chapter_read_counts
+from handbook.services import EditionError, edition_publish
 
 REPORTS_PERMISSION = "accounts.view_reports"
 
@@ -135,4 +136,38 @@ def _import_create(request, manuals):
         request.session.pop(IMPORT_SESSION_KEY, None)
     return TemplateResponse(request, "handbook/admin/import_done.html", {
         "page_title": _("Import the work manual"), "header_icon": "upload", "result": result, "manual": manual,
+    })
+
+
+# --- Publish a new edition -----------------------------------------------------------------------------------
+
+
+class EditionForm(forms.Form):
+    label = forms.CharField(label=gettext_lazy("Name of the new edition"), max_length=60,
+                            help_text=gettext_lazy("For example 第二版."))
+    published_date = forms.DateField(label=gettext_lazy("Date of the edition"), required=False,
+                                     widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def publish_edition(request, pk):
+    """Publish the manual as a new edition together with every chapter draft (after an import, say)."""
+    manual = HandbookPage.objects.filter(pk=pk).first()
+    if manual is None or not request.user.is_active or not manual.permissions_for_user(request.user).can_publish():
+        raise PermissionDenied
+    drafts = list(ChapterPage.objects.child_of(manual).filter(has_unpublished_changes=True).order_by("number"))
+    form = EditionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            edition, published = edition_publish(handbook=manual, label=form.cleaned_data["label"],
+                                                 published_date=form.cleaned_data["published_date"],
+                                                 user=request.user)
+        except EditionError as error:
+            form.add_error("label", str(error))
+        else:
+            messages.success(request, _("%(edition)s is published with %(count)s chapter drafts.")
+                             % {"edition": edition.label, "count": len(published)})
+            return redirect("wagtailadmin_explore", manual.pk)
+    return TemplateResponse(request, "handbook/admin/publish_edition.html", {
+        "page_title": _("Publish a new edition"), "header_icon": "upload", "form": form, "manual": manual,
+        "drafts": drafts, "editions": list(manual.editions.order_by("-started_at")),
     })

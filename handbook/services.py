@@ -117,3 +117,36 @@ def edition_pdf_build(*, edition):
     if old and old != edition.pdf.name:
         edition.pdf.storage.delete(old)
     return edition
+
+
+class EditionError(ValueError):
+    pass
+
+
+EDITION_LABEL_REQUIRED = _("Give the new edition a name, for example 第二版.")
+EDITION_LABEL_TAKEN = _("This manual already has an edition with this name.")
+
+
+def edition_publish(*, handbook: HandbookPage, label: str, published_date=None, user=None):
+    """Publish a new edition: the manual with its new edition name and date, then every chapter's latest draft.
+    The previous edition stays readable as it was. Returns (edition, chapters published)."""
+    from academy.text import text_clean
+    from handbook.models import HandbookEdition
+
+    label = text_clean(label or "", required=False)[:60]
+    if not label:
+        raise EditionError(EDITION_LABEL_REQUIRED)
+    if HandbookEdition.objects.filter(handbook=handbook, label=label).exists():
+        raise EditionError(EDITION_LABEL_TAKEN)
+    with transaction.atomic():
+        manual = handbook.get_latest_revision_as_object()
+        manual.edition = label
+        manual.published_date = published_date
+        manual.save_revision(user=user, log_action=True).publish(user=user)
+        published = []
+        for chapter in ChapterPage.objects.child_of(handbook).order_by("number", "path"):
+            if chapter.has_unpublished_changes and chapter.latest_revision_id:
+                chapter.latest_revision.publish(user=user)
+                published.append(chapter)
+        edition = edition_record(handbook=handbook)
+    return edition, published

@@ -23,6 +23,7 @@ def register_handbook_report_urls():
     return [
         path("handbook-reading/", admin_views.reading_report, name="handbook_reading_report"),
         path("handbook-import/", admin_views.import_manual, name="handbook_import"),
+        path("handbook-edition/<int:pk>/", admin_views.publish_edition, name="handbook_publish_edition"),
     ]
 
 

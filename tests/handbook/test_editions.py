@@ -93,3 +93,38 @@ def test_a_chapter_new_in_this_edition_says_so(client, handbook, chapter):
 
 def test_the_first_edition_shows_no_changes_box(client, handbook, chapter):
     assert 'data-testid="edition-changes"' not in client.get(chapter.url).content.decode()
+
+
+def test_organiser_publishes_imported_drafts_as_a_new_edition(client, organiser, handbook, chapter):
+    from django.urls import reverse
+
+    from handbook.importing import handbook_import, import_plan
+
+    from .test_admin import grant_organiser_page_permissions
+
+    grant_organiser_page_permissions()
+    markdown = "# 第一章 为什么联动\n\n## 一、为什么要做\n\n第二版的说法。\n\n# 第二章 新的一章\n\n正文。\n".encode()
+    handbook_import(plan=import_plan(file_name="v2.md", data=markdown), handbook=handbook, user=organiser)
+    client.force_login(organiser)
+    url = reverse("handbook_publish_edition", args=[handbook.pk])
+    page = client.get(url).content.decode()
+    assert "新的一章" in page and "为什么联动" in page  # the drafts that will be published
+
+    assert client.post(url, {"label": "第二版", "published_date": "2026-12-01"}).status_code == 302
+    handbook.refresh_from_db()
+    assert (handbook.edition, str(handbook.published_date)) == ("第二版", "2026-12-01")
+    assert sorted(handbook.get_children().live().values_list("title", flat=True)) == ["为什么联动", "新的一章"]
+    assert "第二版的说法。" in client.get(chapter.url).content.decode()
+    assert "第一版的说法。" in client.get("/handbook/editions/第一版/why/").content.decode()
+    again = client.post(url, {"label": "第二版"})
+    assert again.status_code == 200 and "已经有同名的版本" in again.content.decode()
+
+
+def test_readers_cannot_publish_an_edition(client, volunteer, handbook):
+    from django.urls import reverse
+
+    volunteer.is_staff = True
+    volunteer.save()
+    client.force_login(volunteer)
+    response = client.post(reverse("handbook_publish_edition", args=[handbook.pk]), {"label": "第九版"})
+    assert response.status_code in (302, 403) and handbook.editions.filter(label="第九版").count() == 0
