@@ -7,6 +7,8 @@ class HandbookConfig(AppConfig):
     verbose_name = _("Work manual")
 
     def ready(self):
+        from handbook import receivers
         from handbook.caching import connect_signals
 
         connect_signals()
+        receivers.connect()

@@ -1,6 +1,7 @@
 """StreamField blocks of handbook chapters.
 
-The block type names (heading, paragraph, callout, checklist, case_story, procedure, document, image, video) are
+The block type names (heading, subheading, paragraph, callout, checklist, case_story, procedure, document, image,
+video, table) are
 part of the stored data and of handbook/demo_content.py: never rename them. Each block has an icon, a template
 under handbook/blocks/ and a preview_value for the editor's block picker.
 """
@@ -15,6 +16,8 @@ from wagtail.images.blocks import ImageChooserBlock
 
 PREVIEW_TEMPLATE = "handbook/blocks/preview.html"  # the editor's block preview, styled like the site
 RICH_FEATURES = ["bold", "italic", "link", "ol", "ul", "document-link"]
+TABLE_CELL_MAX = 1000
+PARAGRAPH_FEATURES = ["h3", "bold", "italic", "link", "ol", "ul", "blockquote", "document-link"]
 VIDEO_SOURCE_REQUIRED = _("Give either a video page address (embed) or a video file address.")
 
 
@@ -42,6 +45,19 @@ class HeadingBlock(blocks.CharBlock):
         max_length = 120
         preview_value = "一、“联动”到底指什么"
         description = _("Starts a section; appears in the chapter's contents with its own anchor.")
+
+
+class SubheadingBlock(HeadingBlock):
+    """A heading inside a section: an <h3> with its own anchor (Word's Heading 3 on import)."""
+
+    class Meta:
+        icon = "title"
+        label = _("Subsection heading")
+        template = "handbook/blocks/subheading.html"
+        preview_template = PREVIEW_TEMPLATE
+        max_length = 120
+        preview_value = "（一）先摸清底数"
+        description = _("A heading inside a section; appears indented in the chapter's contents.")
 
 
 class CalloutBlock(blocks.StructBlock):
@@ -171,10 +187,44 @@ class VideoBlock(blocks.StructBlock):
         preview_value = {"title": "课程回放", "file_url": "https://example.org/video.mp4", "caption": "第一讲回放"}
 
 
+class TableBlock(blocks.StructBlock):
+    """A table of plain-text cells (typed: rows of cells), the first row optionally its header."""
+
+    caption = blocks.CharBlock(required=False, max_length=250, label=_("Caption"))
+    header_row = blocks.BooleanBlock(required=False, default=True, label=_("The first row is a header"))
+    rows = blocks.ListBlock(
+        blocks.ListBlock(blocks.CharBlock(required=False, max_length=TABLE_CELL_MAX, label=_("Cell")),
+                         label=_("Row")),
+        min_num=1, label=_("Rows"),
+    )
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        rows = [list(row) for row in value.get("rows") or []]
+        width = max((len(row) for row in rows), default=0)
+        rows = [row + [""] * (width - len(row)) for row in rows]
+        if value.get("header_row") and rows:
+            context["header"], context["body_rows"] = rows[0], rows[1:]
+        else:
+            context["header"], context["body_rows"] = None, rows
+        return context
+
+    class Meta:
+        icon = "table"
+        label = _("Table")
+        template = "handbook/blocks/table.html"
+        preview_template = PREVIEW_TEMPLATE
+        preview_value = {
+            "caption": "三方分工", "header_row": True,
+            "rows": [["角色", "负责"], ["社区", "统筹协调"], ["社会组织", "专业服务"]],
+        }
+
+
 class ChapterBodyBlock(blocks.StreamBlock):
     heading = HeadingBlock()
+    subheading = SubheadingBlock()
     paragraph = blocks.RichTextBlock(
-        features=["h3", "bold", "italic", "link", "ol", "ul", "blockquote", "document-link"],
+        features=PARAGRAPH_FEATURES,
         icon="pilcrow", label=_("Rich text"), template="handbook/blocks/paragraph.html",
         preview_template=PREVIEW_TEMPLATE,
         preview_value="<p>“三社”指社区、社会组织和社会工作者。</p>",
@@ -186,6 +236,7 @@ class ChapterBodyBlock(blocks.StreamBlock):
     document = DocumentBlock()
     image = ImageBlock()
     video = VideoBlock()
+    table = TableBlock()
 
 
-__all__ = ["ChapterBodyBlock", "heading_anchor"]
+__all__ = ["PARAGRAPH_FEATURES", "RICH_FEATURES", "ChapterBodyBlock", "heading_anchor"]

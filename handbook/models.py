@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminPageForm
@@ -21,6 +22,9 @@ from academy.search import CJKSearchMixin, cjk_search_fields
 from handbook.blocks import ChapterBodyBlock, heading_anchor
 from handbook.caching import serve_cached
 
+# Routes of the manual served without the anonymous page cache (files, and lists that differ per reader).
+UNCACHED_ROUTES = {"pdf_view", "edition_pdf_view", "service_worker_view", "web_manifest_view", "offline_list_view"}
+HEADING_TYPES = {"heading": 2, "subheading": 3}  # body blocks that get an anchor and a line in the contents
 # Chinese readers read about 400 characters a minute (CJK characters and other non-space characters alike).
 CHARACTERS_PER_MINUTE = 400
 
@@ -95,7 +99,7 @@ class HandbookPage(RoutablePageMixin, CJKSearchMixin, Page):
         """The live, public chapters in reading order."""
         return ChapterPage.objects.child_of(self).live().public().order_by("number", "path")
 
-    def get_context(self, request, *args, **kwargs):
+    def _index_context(self, request, *args, **kwargs):
         from handbook.selectors import handbook_progress
 
         context = super().get_context(request, *args, **kwargs)
@@ -110,12 +114,68 @@ class HandbookPage(RoutablePageMixin, CJKSearchMixin, Page):
         return context
 
     def serve(self, request, *args, **kwargs):
+        view = args[0] if args else kwargs.get("view")
+        if getattr(view, "__name__", "") in UNCACHED_ROUTES:  # files and personal data: not the page cache's
+            return super().serve(request, *args, **kwargs)
         return serve_cached(self, request, lambda: super(HandbookPage, self).serve(request, *args, **kwargs))
+
+    def get_context(self, request, *args, **kwargs):
+        context = self._index_context(request, *args, **kwargs)
+        context["editions"] = list(self.editions.order_by("started_at", "pk"))
+        return context
 
     @path("print/", name="print")
     def print_view(self, request):
         """Every chapter on one page, for organisers who print and distribute the manual offline."""
         return self.render(request, template="handbook/handbook_print.html")
+
+    @path("pdf/", name="pdf")
+    def pdf_view(self, request):
+        from handbook.views import manual_pdf
+
+        return manual_pdf(request, self)
+
+    @path("editions/", name="editions")
+    def editions_view(self, request):
+        from handbook.views import edition_list
+
+        return edition_list(request, self)
+
+    @path("editions/<str:edition>/", name="edition")
+    def edition_view(self, request, edition):
+        from handbook.views import edition_contents
+
+        return edition_contents(request, self, edition)
+
+    @path("editions/<str:edition>/pdf/", name="edition_pdf")
+    def edition_pdf_view(self, request, edition):
+        from handbook.views import manual_pdf
+
+        return manual_pdf(request, self, edition)
+
+    @path("editions/<str:edition>/<str:chapter>/", name="edition_chapter")
+    def edition_chapter_view(self, request, edition, chapter):
+        from handbook.views import edition_chapter
+
+        return edition_chapter(request, self, edition, chapter)
+
+    @path("sw/", name="service_worker")
+    def service_worker_view(self, request):
+        from handbook.offline import service_worker
+
+        return service_worker(request, self)
+
+    @path("manifest/", name="web_manifest")
+    def web_manifest_view(self, request):
+        from handbook.offline import web_manifest
+
+        return web_manifest(request, self)
+
+    @path("offline/", name="offline_list")
+    def offline_list_view(self, request):
+        from handbook.offline import offline_list
+
+        return offline_list(request, self)
 
 
 class ChapterPageForm(WagtailAdminPageForm):
@@ -190,7 +250,7 @@ class ChapterPage(RoutablePageMixin, CJKSearchMixin, Page):
         blocks = []
         for position, block in enumerate(self.body):
             block.anchor = ""
-            if block.block_type == "heading":
+            if block.block_type in HEADING_TYPES:
                 anchor = heading_anchor(block.value, position)
                 if anchor in seen:
                     anchor = f"{anchor}-{position}"
@@ -199,10 +259,10 @@ class ChapterPage(RoutablePageMixin, CJKSearchMixin, Page):
             blocks.append(block)
         return blocks
 
-    def contents(self) -> list[dict]:
-        """In-page contents: the section headings with their anchors."""
-        return [{"anchor": block.anchor, "text": block.value}
-                for block in self.body_blocks() if block.block_type == "heading"]
+    def contents(self, blocks=None) -> list[dict]:
+        """In-page contents: the section (level 2) and subsection (level 3) headings with their anchors."""
+        return [{"anchor": block.anchor, "text": block.value, "level": HEADING_TYPES[block.block_type]}
+                for block in (self.body_blocks() if blocks is None else blocks) if block.block_type in HEADING_TYPES]
 
     def siblings_in_order(self):
         return ChapterPage.objects.sibling_of(self).live().public().order_by("number", "path")
@@ -218,18 +278,19 @@ class ChapterPage(RoutablePageMixin, CJKSearchMixin, Page):
         ).exclude(pk=self.pk).first()
 
     def get_context(self, request, *args, **kwargs):
-        from handbook.selectors import chapter_is_read
+        from handbook.selectors import chapter_changes, chapter_is_read
 
         context = super().get_context(request, *args, **kwargs)
         context["blocks"] = self.body_blocks()
-        context["contents"] = [{"anchor": b.anchor, "text": b.value} for b in context["blocks"]
-                               if b.block_type == "heading"]
+        context["contents"] = self.contents(context["blocks"])
         context["previous_chapter"] = self.previous_chapter()
         context["next_chapter"] = self.next_chapter()
         context["handbook"] = self.get_parent().specific
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             context["is_read"] = chapter_is_read(user=user, chapter=self)
+        changes = chapter_changes(chapter=self, user=user, handbook=context["handbook"]) if self.live else None
+        context["edition_changes"] = changes if changes is not None and changes.any else None
         return context
 
 
@@ -255,3 +316,52 @@ class ChapterRead(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.chapter}"
+
+
+class HandbookEdition(models.Model):
+    """An edition of the manual: started when the manual is published with a new edition label; holds the live
+    revision of every chapter while it is the current edition, then stays as it was (readable at
+    /handbook/editions/<slug>/) when the next one starts. Its PDF is the whole manual of that edition."""
+
+    handbook = models.ForeignKey(HandbookPage, on_delete=models.CASCADE, related_name="editions",
+                                 verbose_name=_("work manual"))
+    label = models.CharField(_("edition"), max_length=60, blank=True)
+    slug = models.SlugField(_("address"), max_length=80, allow_unicode=True)
+    published_date = models.DateField(_("date of this edition"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    pdf = models.FileField(_("PDF"), upload_to="handbook/pdf/", blank=True)
+    pdf_fingerprint = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("edition")
+        verbose_name_plural = _("editions")
+        ordering = ["started_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["handbook", "slug"], name="handbook_edition_slug_once")]
+
+    def __str__(self):
+        return self.label or self.slug
+
+    def url(self) -> str:
+        return f"{self.handbook.url}editions/{self.slug}/"
+
+
+class EditionChapter(models.Model):
+    """A chapter as it was published in an edition (a copy of its live revision's content)."""
+
+    edition = models.ForeignKey(HandbookEdition, on_delete=models.CASCADE, related_name="chapters")
+    chapter = models.ForeignKey(ChapterPage, on_delete=models.SET_NULL, null=True, related_name="edition_copies")
+    revision = models.ForeignKey("wagtailcore.Revision", on_delete=models.SET_NULL, null=True, related_name="+")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, allow_unicode=True)
+    content = models.JSONField()
+
+    class Meta:
+        ordering = ["number", "pk"]
+        constraints = [models.UniqueConstraint(fields=["edition", "slug"], name="handbook_editionchapter_slug_once")]
+
+    def as_page(self) -> ChapterPage:
+        """The chapter as it was in this edition (an unsaved page built from the copied content)."""
+        page = ChapterPage.from_serializable_data(self.content, check_fks=False, strict_fks=False)
+        page.number, page.title, page.slug = self.number, self.title, self.slug
+        return page

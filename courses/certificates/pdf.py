@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import qrcode
 from django.conf import settings
@@ -25,8 +24,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from academy.fonts import FONT_PATH  # the project's one embedded CJK font
+
 FONT_NAME = "WenQuanYiMicroHei"
-FONT_PATH = Path(__file__).resolve().parent / "fonts" / "WenQuanYiMicroHei-GBK.ttf"
 PAGE_SIZE = landscape(A4)  # 841.89 x 595.28 pt
 QR_MASK = 4
 

@@ -37,6 +37,10 @@
     }).then(function (data) {
       if (data.ok) done();
     }).catch(function () {
+      if (!navigator.onLine && window.handbookQueueRead) {  /* offline.js sends it when back online */
+        window.handbookQueueRead(sentinel.getAttribute("data-read-url"), "end");
+        return;
+      }
       if (status) status.textContent = sentinel.getAttribute("data-error-text");
     }).then(function () { sending = false; });
   }

@@ -1,4 +1,4 @@
-"""Rebuild the certificate font: a subset of WenQuanYi Micro Hei covering ASCII, Latin-1 and all of GBK.
+"""Rebuild the CJK font (certificates, the handbook PDF): a subset of WenQuanYi Micro Hei covering ASCII, Latin-1 and all of GBK.
 
 GBK contains every character of GB 2312 (6,763 hanzi and 682 symbols) plus the 14,000-odd hanzi that GB 2312
 lacks but names use (喆 堃 燚 昇 玥 珺 …). WenQuanYi Micro Hei has TrueType (glyf) outlines, which reportlab's
@@ -6,7 +6,7 @@ TTFont can embed; CFF-outline fonts (Noto Sans CJK OTF) it cannot.
 
 Source: Debian's fonts-wqy-microhei (0.2.0-beta), licence Apache-2.0 (see LICENSE-WenQuanYi-Micro-Hei.txt).
 Run (needs fontTools, from requirements-test.txt):
-    .venv/bin/python courses/certificates/fonts/make_subset.py /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+    .venv/bin/python academy/fonts/make_subset.py /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 """
 import sys
 from pathlib import Path
