@@ -94,8 +94,9 @@ def test_learner_export_of_hostile_names_answers_and_neutralises_them(client, or
         rows = [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
     by_user = {row[0]: row for row in rows[1:]}
     names = [by_user[f"hostile{index}"][1] for index in range(len(HOSTILE_NAMES))]
-    crlf = "\n" if fmt == "xlsx" else "\r"  # XML keeps a carriage return as a line feed
-    assert names == ['\'=HYPERLINK("http://evil.example","x")', "'\t=1+1", f"'{crlf}=2+2", "控制字符", "'-1+1"]
+    if fmt == "xlsx":  # XML may read a carriage return back as a line feed (openpyxl without lxml does)
+        names[2] = names[2].replace("\n", "\r")
+    assert names == ['\'=HYPERLINK("http://evil.example","x")', "'\t=1+1", "'\r=2+2", "控制字符", "'-1+1"]
     assert {by_user[f"hostile{index}"][3] for index in range(len(HOSTILE_NAMES))} == {"'@SUM(A1)"}
     enrolled_at = by_user["hostile0"][5]
     assert "." not in str(enrolled_at) and "+" not in str(enrolled_at)
