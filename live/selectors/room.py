@@ -22,10 +22,21 @@ SNAPSHOT_ANNOUNCEMENTS = 20
 # An open span whose process has not refreshed it for this long is taken to have ended at its last heartbeat.
 SPAN_STALE_SECONDS = 180
 
+# Close codes (docs/live-protocol.md): WebSocket libraries accept 1000 and 3000-4999 from a server.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BANNED = 4410
+CLOSE_PRIVATE = 4411  # the page's view restrictions (password, groups, log-in) refuse this visitor
+CLOSE_RIGHTS_CHANGED = 4412  # signed out, password changed, role lost: reconnect to be admitted afresh
+CLOSE_SERVER_ERROR = 4500  # joining failed on the server: reconnect with back-off
+
+# The largest id a database row may have (a signed 64-bit integer); anything outside 1..MAX_ID is no such row.
+MAX_ID = 2**63 - 1
+
+
+def valid_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 # --- entering -------------------------------------------------------------------------------------------------
@@ -34,12 +45,22 @@ class Admission:
     session: LiveSessionPage | None
     moderator: bool = False
     refusal: int | None = None  # a close code when refused
+    # The page's view restrictions (its own and its ancestors'), when it has any: checked against the connection's
+    # own Django session (a password restriction is passed per browser session, as Wagtail does).
+    restrictions: tuple = ()
+
+
+def session_view_restrictions(session: LiveSessionPage) -> tuple:
+    """The Wagtail view restrictions that apply to `session` (with their groups loaded)."""
+    return tuple(session.get_view_restrictions().prefetch_related("groups"))
 
 
 def room_admission(*, session_id: int, user) -> Admission:
     """May `user` enter the room of session `session_id`? The rules are live.selectors.access's."""
     if user is None or not user.is_authenticated:
         return Admission(None, refusal=CLOSE_UNAUTHENTICATED)
+    if not valid_id(session_id):
+        return Admission(None, refusal=CLOSE_NOT_FOUND)
     session = LiveSessionPage.objects.live().filter(pk=session_id).first()
     if session is None:
         return Admission(None, refusal=CLOSE_NOT_FOUND)
@@ -47,7 +68,21 @@ def room_admission(*, session_id: int, user) -> Admission:
         return Admission(session, refusal=CLOSE_BANNED)
     if not session_can_join(session=session, user=user):
         return Admission(session, refusal=CLOSE_FORBIDDEN)
-    return Admission(session, moderator=session_can_moderate(session=session, user=user))
+    return Admission(session, moderator=session_can_moderate(session=session, user=user),
+                     restrictions=session_view_restrictions(session))
+
+
+class _Visitor:
+    """What a Wagtail view restriction reads of a request: the user and the Django session."""
+
+    def __init__(self, user, session):
+        self.user, self.session = user, session
+
+
+def room_restrictions_pass(*, restrictions, user, django_session) -> bool:
+    """Would the session page admit this visitor? Wagtail's own `accept_request` for each restriction."""
+    visitor = _Visitor(user, django_session if django_session is not None else {})
+    return all(restriction.accept_request(visitor) for restriction in restrictions)
 
 
 # --- status and live windows ----------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ ERROR_ASK_RATE = _("You are asking too fast: at most 3 questions a minute.")
 ERROR_ANNOUNCE_RATE = _("Too many announcements: wait a minute.")
 ERROR_CANNOT_BAN = _("Moderators and hosts cannot be banned.")
 ERROR_STATUS = _("The status must be “live” or “ended”.")
+ERROR_SERVER = _("Something went wrong on the server; nothing was recorded. Please try again.")
 
 ASK_LIMIT, ASK_WINDOW = 3, 60
 ANNOUNCE_LIMIT, ANNOUNCE_WINDOW = 10, 60
