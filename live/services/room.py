@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from academy import ratelimit
+from academy.text import text_clean
 from live import events, payloads
 from live.models import AgendaTopic, Announcement, LiveSessionPage, LiveWindow, Poll, PollChoice, Question, RoomState
 from live.models.room import (
@@ -56,12 +57,14 @@ def _require_moderator(session: LiveSessionPage, user) -> None:
         raise RoomError("forbidden", ERROR_FORBIDDEN)
 
 
-def clean_text(value, *, limit: int, field_name: str = "text") -> str:
+def clean_text(value, *, limit: int, field_name: str = "text", multiline: bool = True) -> str:
+    """academy.text's one rule for typed text (no control, bidirectional or invisible-only text), then the limit."""
     if not isinstance(value, str):
         raise RoomError("invalid", ERROR_TEXT_EMPTY, field=field_name)
-    value = value.replace("\r\n", "\n").strip()
-    if not value:
-        raise RoomError("invalid", ERROR_TEXT_EMPTY, field=field_name)
+    try:
+        value = text_clean(value, multiline=multiline)
+    except ValidationError:
+        raise RoomError("invalid", ERROR_TEXT_EMPTY, field=field_name) from None
     if len(value) > limit:
         raise RoomError("invalid", ERROR_TEXT_TOO_LONG % {"limit": limit}, field=field_name)
     return value
@@ -206,12 +209,13 @@ def _close_poll(poll: Poll) -> None:
 
 def poll_open(*, session, moderator, question: str, kind: str, choices: list) -> Poll:
     _require_moderator(session, moderator)
-    question = clean_text(question, limit=POLL_QUESTION_MAX_LENGTH, field_name="question")
+    question = clean_text(question, limit=POLL_QUESTION_MAX_LENGTH, field_name="question", multiline=False)
     if kind not in Poll.Kind.values:
         raise RoomError("invalid", ERROR_POLL_CHOICES, field="kind")
     if not isinstance(choices, list) or not 2 <= len(choices) <= 10:
         raise RoomError("invalid", ERROR_POLL_NEEDS_CHOICES, field="choices")
-    texts = [clean_text(text, limit=POLL_CHOICE_MAX_LENGTH, field_name="choices") for text in choices]
+    texts = [clean_text(text, limit=POLL_CHOICE_MAX_LENGTH, field_name="choices", multiline=False)
+             for text in choices]
     with transaction.atomic():
         for open_poll in Poll.objects.select_for_update().filter(session=session, status=Poll.Status.OPEN):
             _close_poll(open_poll)
@@ -255,7 +259,7 @@ def room_user_ban(*, session, moderator, user_id, reason: str = ""):
         raise RoomError("not_found", ERROR_USER_NOT_FOUND, field="user")
     if session_can_moderate(session=session, user=user):
         raise RoomError("forbidden", ERROR_CANNOT_BAN)
-    reason = reason if isinstance(reason, str) else ""
+    reason = text_clean(reason, required=False) if isinstance(reason, str) else ""
     with transaction.atomic():
         try:
             ban = ban_create(session=session, user=user, by=moderator, reason=reason)
@@ -286,14 +290,16 @@ def session_status_set(*, session, moderator, status: str) -> str:
                 LiveWindow.objects.create(session=session, started_at=session.start, ended_at=now)
         state.status = status
         state.save()
-        if status == RoomState.Status.ENDED:
-            from live.services.attendance import attendance_report_on_commit
-
-            attendance_report_on_commit(session)
         windows = list(LiveWindow.objects.filter(session=session))
         events.emit(session_id=session.pk, name="session.status", data={
             "status": status,
             "started_at": payloads.ms(windows[0].started_at) if windows else None,
             "ended_at": payloads.ms(windows[-1].ended_at) if windows else None,
         })
+        if status == RoomState.Status.ENDED:
+            # After the event (on_commit callbacks run in order), in the background: the host's ack and everyone's
+            # "ended" never wait for, nor depend on, reporting the minutes to courses (the sweep redoes it).
+            from live.services.attendance import attendance_report_in_background
+
+            transaction.on_commit(lambda: attendance_report_in_background(session_id=session.pk), robust=True)
     return status
