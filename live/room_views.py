@@ -23,6 +23,8 @@ def _strings() -> dict:
         "closed_4403": _("You may not join this room. Register for the session first."),
         "closed_4404": _("This live session does not exist."),
         "closed_4410": _("You have been removed from this room by a moderator."),
+        "closed_4411": _("This session is private: open the session page to get access."),
+        "closed_4500": _("The server could not let you in just now: trying again in %s s…"),
         "status_scheduled": _("Not started"),
         "status_live": pgettext("room status", "Live"),
         "status_ended": _("Ended"),

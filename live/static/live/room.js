@@ -9,7 +9,10 @@
   var config = JSON.parse(document.getElementById("live-room-config").textContent);
   var S = JSON.parse(document.getElementById("live-room-strings").textContent);
   var console_ = root.getAttribute("data-role") === "moderator";
-  var FINAL = { 4401: true, 4403: true, 4404: true, 4410: true };
+  // Close codes (docs/live-protocol.md): these end the visit with a message; 4412 (rights changed) starts afresh
+  // with a snapshot at once; every other code (4408, 4409, 4500, 1000-1015) reconnects with back-off and jitter.
+  var FINAL = { 4401: true, 4403: true, 4404: true, 4410: true, 4411: true };
+  var AFRESH = 4412, SERVER_ERROR = 4500;
 
   function fmt(text, value) { return text.replace("%s", value); }
   function $(selector, scope) { return (scope || root).querySelector(selector); }
@@ -126,11 +129,15 @@
         showError(S["closed_" + e.code]);
         return;
       }
+      if (e.code === AFRESH) {
+        // Signed in again, or with other rights: a new snapshot, not a resume of what the old role saw.
+        state.seq = null; state.epoch = null; attempt = 0;
+      }
       if (Date.now() - openedAt > 10000) attempt = 0;
       var base = Math.min(30, Math.pow(2, attempt));
       var delay = base + Math.random() * base;
       attempt += 1;
-      setConnection(fmt(S.reconnecting, Math.round(delay)), false);
+      setConnection(fmt(e.code === SERVER_ERROR ? S.closed_4500 : S.reconnecting, Math.round(delay)), false);
       retryTimer = setTimeout(connect, delay * 1000);
     };
   }
