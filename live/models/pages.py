@@ -97,12 +97,14 @@ class LiveIndexPage(Page):
         )
 
     def get_context(self, request, *args, **kwargs):
+        from live.selectors.status import sessions_with_status
+
         context = super().get_context(request, *args, **kwargs)
         now = timezone.now()
         sessions = self.sessions()
-        context["live_now"] = list(sessions.filter(start__lte=now, end__gt=now).order_by("start"))
-        context["upcoming"] = list(sessions.filter(start__gt=now).order_by("start"))
-        past = Paginator(sessions.filter(end__lte=now).order_by("-start"), self.PAST_PER_PAGE)
+        context["live_now"] = list(sessions_with_status(sessions, "live", now).order_by("start"))
+        context["upcoming"] = list(sessions_with_status(sessions, "scheduled", now).order_by("start"))
+        past = Paginator(sessions_with_status(sessions, "ended", now).order_by("-start"), self.PAST_PER_PAGE)
         context["past"] = past.get_page(request.GET.get("page"))
         return context
 
@@ -216,12 +218,31 @@ class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
     def is_past(self) -> bool:
         return self.end <= timezone.now()
 
+    # The one status of a session (issue: one truth for a session's status), read alike by the session page, the
+    # /live/ list, the home page and the room: the host's choice once a host started or ended the session
+    # (RoomState.status), the schedule before that. "scheduled", "live" or "ended".
+    def status_for(self, host_status: str | None, now: datetime | None = None) -> str:
+        if host_status:
+            return host_status
+        now = now or timezone.now()
+        if now < self.start:
+            return "scheduled"
+        return "live" if now < self.end else "ended"
+
+    def host_status_now(self) -> str | None:
+        """The hosts' choice as stored now (one query; lists annotate it as `host_status` instead)."""
+        from live.models.room import RoomState
+
+        return RoomState.objects.filter(session=self).values_list("status", flat=True).first() or None
+
     @property
     def status(self) -> str:
-        """"upcoming", "live" or "past"."""
-        if self.is_upcoming:
-            return "upcoming"
-        return "past" if self.is_past else "live"
+        """"scheduled", "live" or "ended" (see `status_for`); uses the `host_status` annotation when present."""
+        if "host_status" in self.__dict__:
+            return self.status_for(self.__dict__["host_status"])
+        if "_status_cache" not in self.__dict__:
+            self.__dict__["_status_cache"] = self.status_for(self.host_status_now())
+        return self.__dict__["_status_cache"]
 
     @property
     def duration_minutes(self) -> int:

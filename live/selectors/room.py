@@ -87,14 +87,9 @@ def room_restrictions_pass(*, restrictions, user, django_session) -> bool:
 
 # --- status and live windows ----------------------------------------------------------------------------------
 def room_status(session: LiveSessionPage, now: datetime | None = None) -> str:
-    """The host's choice once they made one; the schedule before that (docs/live-protocol.md)."""
-    status = RoomState.objects.filter(session=session).values_list("status", flat=True).first()
-    if status:
-        return status
-    now = now or timezone.now()
-    if now < session.start:
-        return RoomState.Status.SCHEDULED
-    return RoomState.Status.LIVE if now < session.end else RoomState.Status.ENDED
+    """The session's one status, read fresh (the room holds its page object for a whole connection): the host's
+    choice once they made one; the schedule before that (LiveSessionPage.status_for, docs/live-protocol.md)."""
+    return session.status_for(session.host_status_now(), now)
 
 
 def live_windows(session: LiveSessionPage) -> list[tuple[datetime, datetime | None]]:

@@ -129,7 +129,7 @@ def test_session_status_properties_follow_the_clock(home):
     assert session.is_live(now + timedelta(minutes=90))
     assert not session.is_live(now + timedelta(hours=2))
     session.start, session.end = now - timedelta(hours=2), now - timedelta(hours=1)
-    assert session.is_past and session.status == "past"
+    assert session.is_past and session.status == "ended"
 
 
 def test_end_before_start_is_rejected(home):
