@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import models
@@ -17,7 +16,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel, TabbedInterface, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, TabbedInterface, ObjectList
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
@@ -26,18 +25,6 @@ from wagtail.search import index
 from academy.search import CJKSearchMixin, cjk_search_fields
 
 RICH_TEXT_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
-
-
-class CoursePageChooserPanel(PageChooserPanel):
-    """Limits the chooser to course pages when the courses app defines them (live must not import courses)."""
-
-    def get_form_options(self):
-        try:
-            apps.get_model("courses", "CoursePage")
-            self.page_type = "courses.CoursePage"
-        except LookupError:
-            self.page_type = None
-        return super().get_form_options()
 
 
 class Panelist(index.Indexed, models.Model):
@@ -141,14 +128,8 @@ class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
     registration_open = models.BooleanField(_("registration open"), default=True)
     moderation_mode = models.CharField(_("question moderation"), max_length=4, choices=ModerationMode.choices,
                                        default=ModerationMode.PRE)
-    linked_course = models.ForeignKey(
-        "wagtailcore.Page", verbose_name=_("linked course"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", help_text=_("Optional: the course this session counts toward."),
-    )
-    minutes_for_attendance = models.PositiveIntegerField(
-        _("minutes for attendance"), null=True, blank=True,
-        help_text=_("Minutes a participant must attend for the session to count toward the linked course."),
-    )
+    # Which course a session counts toward, and for how many minutes, is said by the course's live lesson
+    # (courses.LessonPage: kind "live", live_session, minutes_required): one way, not two.
 
     content_panels = Page.content_panels + [
         FieldPanel("kind"),
@@ -167,8 +148,6 @@ class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
         FieldPanel("registration_required"),
         FieldPanel("registration_open"),
         FieldPanel("capacity"),
-        CoursePageChooserPanel("linked_course"),
-        FieldPanel("minutes_for_attendance"),
     ]
     edit_handler = TabbedInterface([
         ObjectList(content_panels, heading=_("Content")),
