@@ -10,7 +10,11 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from django.views.decorators.http import require_POST
+
 from live.selectors.access import session_can_join, session_can_moderate, user_is_banned
+from live.services import room as services
+from live.services.room import RoomError
 
 
 def _strings() -> dict:
@@ -40,6 +44,14 @@ def _strings() -> dict:
         "voted": _("Upvoted"),
         "votes": _("%s upvotes"),
         "no_questions": _("No questions yet. Ask the first one!"),
+        "no_match": _("No question matches your search."),
+        "empty_pending": _("No questions are waiting for approval."),
+        "empty_approved": _("No published questions yet."),
+        "empty_answered": _("No questions have been answered yet."),
+        "empty_dismissed": _("No dismissed questions."),
+        "show_more": _("Show more (%s)"),
+        "start": _("Start the session"),
+        "restart": _("Start the session again"),
         "no_poll": _("No poll at the moment."),
         "poll_closed": _("Poll closed"),
         "poll_answered": _("Thank you for answering."),
@@ -90,6 +102,27 @@ def room(request, page):
         return redirect(page.url)
     moderator = session_can_moderate(session=page, user=request.user)
     return TemplateResponse(request, "live/room.html", _context(request, page, moderator=moderator))
+
+
+@require_POST
+def ask(request, page):
+    """The question form without JavaScript: the same service as the room's `question.ask`, then back to the room
+    with a message (the room's live list shows it once the page is loaded again)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(page.url + "room/")
+    if not session_can_join(session=page, user=request.user):
+        raise PermissionDenied(_("You may not join this room."))
+    try:
+        question = services.question_ask(session=page, author=request.user, text=request.POST.get("text", ""),
+                                         anonymous=bool(request.POST.get("anonymous")))
+    except RoomError as error:
+        messages.error(request, str(error.message))
+    else:
+        if question.status == question.Status.PENDING:
+            messages.success(request, _("Your question was sent and awaits a moderator's approval."))
+        else:
+            messages.success(request, _("Your question was sent."))
+    return redirect(page.url + "room/")
 
 
 def console(request, page):

@@ -306,6 +306,12 @@ class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
 
         return room_views.room(request, self)
 
+    @path("room/ask/", name="room_ask")
+    def room_ask(self, request):
+        from live import room_views
+
+        return room_views.ask(request, self)
+
     @path("console/", name="console")
     def console(self, request):
         from live import room_views

@@ -33,6 +33,9 @@
   };
   var sortBy = "popular";
   var filter = "pending";
+  // Long queues stay responsive: at most `shown` questions are drawn (more on demand), optionally narrowed by a search.
+  var PAGE = 50, shown = PAGE, search = "";
+  var pendingNotice = null;  // the question whose "awaiting approval" notice is showing
 
   function applySnapshot(m) {
     state.seq = m.seq; state.epoch = m.epoch; state.role = m.role; state.me = m.me; state.session = m.session;
@@ -206,6 +209,13 @@
     drawQuestions();
     drawPoll();
     if (console_) drawConsole(); else drawAnnouncements();
+    if (pendingNotice !== null) {
+      var asked = state.questions.get(pendingNotice);
+      if (!asked || asked.status !== "pending") {
+        pendingNotice = null;
+        $("[data-ask-feedback]").textContent = "";
+      }
+    }
   }
 
   function drawTopic() {
@@ -229,9 +239,16 @@
     box.hidden = latest.length === 0;
   }
 
+  function matches(q) {
+    if (!search) return true;
+    var who = q.author ? q.author.name : "";
+    return (q.text + " " + who + " " + (q.reply || "")).toLowerCase().indexOf(search) >= 0;
+  }
+
   function visibleQuestions() {
     var list = [];
     state.questions.forEach(function (q) {
+      if (!matches(q)) return;
       if (console_) { if (q.status === filter) list.push(q); return; }
       if (q.status === "approved" || q.status === "answered" || state.myQuestions.has(q.id)) list.push(q);
     });
@@ -247,7 +264,13 @@
   var nodes = new Map();
   function drawQuestions() {
     var listNode = $("[data-questions]");
-    var list = visibleQuestions();
+    var all = visibleQuestions();
+    var list = all.slice(0, shown);
+    var more = $("[data-more]");
+    if (more) {
+      more.hidden = all.length <= list.length;
+      more.textContent = fmt(S.show_more, all.length - list.length);
+    }
     var keep = new Set();
     list.forEach(function (q, index) {
       var signature = JSON.stringify(q) + state.myVotes.has(q.id) + sortBy;
@@ -262,7 +285,8 @@
       if (!keep.has(Number(child.getAttribute("data-id")))) child.remove();
     });
     if (!list.length) {
-      listNode.replaceChildren(el("li", { class: "room-empty muted" }, S.no_questions));
+      var empty = search ? S.no_match : (console_ ? S["empty_" + filter] : S.no_questions);
+      listNode.replaceChildren(el("li", { class: "room-empty muted" }, empty));
     }
     if (console_) {
       ["pending", "approved", "answered", "dismissed"].forEach(function (status) {
@@ -430,6 +454,15 @@
   }
 
   function drawConsole() {
+    // The session's buttons follow its status: the next thing a host would do is the primary one.
+    var status = state.session.status;
+    $all("[data-status-set]").forEach(function (b) {
+      var target = b.getAttribute("data-status-set");
+      var next = (status === "live") ? "ended" : "live";
+      b.classList.toggle("button-primary", target === next && status !== "ended");
+      b.disabled = target === status;
+      if (target === "live") b.textContent = status === "ended" ? S.restart : S.start;
+    });
     var select = $("[data-topic-select]");
     if (select && document.activeElement !== select) {
       select.replaceChildren(el("option", { value: "" }, S.no_topic));
@@ -460,12 +493,29 @@
       act("poll.open", { question: pollForm.question.value, kind: pollForm.kind.value, choices: choices })
         .then(function () { pollForm.reset(); }, function () {});
     });
-    $all("[data-filter]").forEach(function (b) {
-      b.addEventListener("click", function () {
-        filter = b.getAttribute("data-filter");
-        $all("[data-filter]").forEach(function (x) { x.setAttribute("aria-selected", x === b ? "true" : "false"); });
-        render();
+    var tabs = $all("[data-filter]");
+    function choose(b) {
+      filter = b.getAttribute("data-filter");
+      shown = PAGE;
+      tabs.forEach(function (x) {
+        x.setAttribute("aria-selected", x === b ? "true" : "false");
+        x.tabIndex = x === b ? 0 : -1;
       });
+      $("#console-questions").setAttribute("aria-labelledby", b.id);
+      render();
+    }
+    tabs.forEach(function (b, i) {
+      b.addEventListener("click", function () { choose(b); });
+      b.addEventListener("keydown", function (e) {  // arrow keys move between tabs (WAI-ARIA tabs pattern)
+        var step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+        if (!step) return;
+        var next = tabs[(i + step + tabs.length) % tabs.length];
+        next.focus(); choose(next);
+      });
+    });
+    var searchBox = $("[data-question-search]");
+    if (searchBox) searchBox.addEventListener("input", function () {
+      search = searchBox.value.trim().toLowerCase(); shown = PAGE; render();
     });
   }
 
@@ -485,6 +535,7 @@
         upsertQuestion(ack.question);
         form.reset(); updateLeft();
         $("[data-ask-feedback]").textContent = ack.question.status === "pending" ? S.asked_pending : S.asked;
+        pendingNotice = ack.question.status === "pending" ? ack.question.id : null;
         render();
       }, function () {});
     });
@@ -512,6 +563,9 @@
       }
     }
   }
+
+  var moreButton = $("[data-more]");
+  if (moreButton) moreButton.addEventListener("click", function () { shown += PAGE; render(); });
 
   $all("[data-sort]").forEach(function (b) {
     b.addEventListener("click", function () {
