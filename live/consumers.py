@@ -302,6 +302,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             "poll": poll,
             "announcements": shared["announcements"],
             "participants": participants,
+            **({"question_counts": shared["question_counts"]} if self.moderator else {}),
         }
 
     def _dropped(self, code: int) -> None:
@@ -455,6 +456,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return await self._moderate_question(services.question_set_topic, message,
                                              topic_id=_int(message, "topic", nullable=True))
 
+    async def cmd_questions_list(self, message):
+        status = _str(message, "status")
+        before = _int(message, "before", nullable=True) if "before" in message else None
+        limit = message.get("limit", 50)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= services.QUEUE_PAGE_MAX:
+            raise RoomError("invalid", ERROR_INVALID_FIELD, field="limit")
+        search = _str(message, "search", "")
+
+        def run():
+            return services.moderator_questions_page(session=self.session, moderator=self.user, status=status,
+                                                     before=before, limit=limit, search=search)
+        return await self._sync(run)
+
     async def cmd_topic_set(self, message):
         topic_id = _int(message, "topic", nullable=True)
 
@@ -519,6 +533,7 @@ COMMANDS = {
     "question.reply": RoomConsumer.cmd_question_reply,
     "question.pin": RoomConsumer.cmd_question_pin,
     "question.topic": RoomConsumer.cmd_question_topic,
+    "questions.list": RoomConsumer.cmd_questions_list,
     "topic.set": RoomConsumer.cmd_topic_set,
     "poll.open": RoomConsumer.cmd_poll_open,
     "poll.close": RoomConsumer.cmd_poll_close,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from live import payloads
@@ -213,7 +213,7 @@ def room_shared_state(*, session: LiveSessionPage, moderator: bool) -> dict:
             .order_by("-status", "-opened_at", "-pk").first())  # "open" sorts after "closed": -status puts it first
     announcements = list(Announcement.objects.filter(session=session).select_related("author")
                          [:SNAPSHOT_ANNOUNCEMENTS])
-    return {
+    shared = {
         "session": {
             "id": session.pk, "title": session.title, "status": room_status(session),
             "moderation": session.moderation_mode,
@@ -226,6 +226,13 @@ def room_shared_state(*, session: LiveSessionPage, moderator: bool) -> dict:
         "poll": payloads.poll(poll),
         "announcements": [payloads.announcement(a) for a in reversed(announcements)],
     }
+    if moderator:
+        # Exact sizes of the moderators' lists (the snapshot lists only the newest SNAPSHOT_QUESTIONS questions).
+        counts = dict.fromkeys(Question.Status.values, 0)
+        counts.update(Question.objects.filter(session=session).order_by().values_list("status")
+                      .annotate(n=Count("pk")).values_list("status", "n"))
+        shared["question_counts"] = counts
+    return shared
 
 
 def room_personal_state(*, session: LiveSessionPage, user, moderator: bool, shared: dict) -> dict:

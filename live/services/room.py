@@ -40,6 +40,7 @@ ERROR_ASK_RATE = _("You are asking too fast: at most 3 questions a minute.")
 ERROR_ANNOUNCE_RATE = _("Too many announcements: wait a minute.")
 ERROR_CANNOT_BAN = _("Moderators and hosts cannot be banned.")
 ERROR_STATUS = _("The status must be “live” or “ended”.")
+ERROR_STATUS_FILTER = _("Unknown question status.")
 ERROR_SERVER = _("Something went wrong on the server; nothing was recorded. Please try again.")
 
 ASK_LIMIT, ASK_WINDOW = 3, 60
@@ -182,6 +183,28 @@ def question_set_topic(*, session, moderator, question_id, topic_id) -> Question
     def change(q):
         q.topic = topic
     return _moderate(session, moderator, question_id, change, "question.topic")
+
+
+# --- the moderators' queue, page by page ---------------------------------------------------------------------
+QUEUE_PAGE_MAX = 100
+
+
+def moderator_questions_page(*, session, moderator, status: str, before: int | None = None, limit: int = 50,
+                             search: str = "") -> dict:
+    """A page of the session's questions of one status, newest first, older than question `before` (a queue of
+    thousands: the snapshot holds only the newest SNAPSHOT_QUESTIONS), optionally containing `search`."""
+    _require_moderator(session, moderator)
+    if status not in Question.Status.values:
+        raise RoomError("invalid", ERROR_STATUS_FILTER, field="status")
+    limit = max(1, min(int(limit), QUEUE_PAGE_MAX))
+    questions = Question.objects.filter(session=session, status=status).select_related("author", "replied_by")
+    if before is not None:
+        questions = questions.filter(pk__lt=before)
+    search = text_clean(search, required=False)[:100] if isinstance(search, str) else ""
+    if search:
+        questions = questions.filter(text__icontains=search)
+    page = list(questions.order_by("-pk")[:limit + 1])
+    return {"questions": [payloads.question(q, moderator=True) for q in page[:limit]], "more": len(page) > limit}
 
 
 # --- topics, polls, announcements, bans, status --------------------------------------------------------------

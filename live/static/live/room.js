@@ -36,6 +36,7 @@
   // Long queues stay responsive: at most `shown` questions are drawn (more on demand), optionally narrowed by a search.
   var PAGE = 50, shown = PAGE, search = "";
   var pendingNotice = null;  // the question whose "awaiting approval" notice is showing
+  var exhausted = {};  // console: "status|search" lists the server has no older questions for
 
   function applySnapshot(m) {
     state.seq = m.seq; state.epoch = m.epoch; state.role = m.role; state.me = m.me; state.session = m.session;
@@ -47,11 +48,16 @@
     state.poll = m.poll; state.myChoices = (m.poll && m.poll.my_choices) || [];
     state.announcements = m.announcements || [];
     state.participants = m.participants || 0;
+    state.counts = m.question_counts || null;  // moderators: exact sizes of the four lists
   }
 
   function upsertQuestion(q) {
     if (!q || !q.id) return;
     var known = state.questions.get(q.id);
+    if (state.counts && q.status && (!known || known.status !== q.status)) {
+      if (known && state.counts[known.status] > 0) state.counts[known.status] -= 1;
+      state.counts[q.status] = (state.counts[q.status] || 0) + 1;
+    }
     if (!console_ && q.status === "dismissed") { state.questions.delete(q.id); return; }
     state.questions.set(q.id, known ? Object.assign({}, known, q) : q);
   }
@@ -268,8 +274,10 @@
     var list = all.slice(0, shown);
     var more = $("[data-more]");
     if (more) {
-      more.hidden = all.length <= list.length;
-      more.textContent = fmt(S.show_more, all.length - list.length);
+      var total = console_ && state.counts && !search ? Math.max(state.counts[filter] || 0, all.length) : all.length;
+      var further = console_ && (search || total > all.length) && !exhausted[filter + "|" + search];
+      more.parentNode.hidden = !(all.length > list.length || further);
+      more.textContent = fmt(S.show_more, Math.max(total - list.length, 0) || "…");
     }
     var keep = new Set();
     list.forEach(function (q, index) {
@@ -292,7 +300,7 @@
       ["pending", "approved", "answered", "dismissed"].forEach(function (status) {
         var n = 0;
         state.questions.forEach(function (q) { if (q.status === status) n += 1; });
-        $("[data-count-" + status + "]").textContent = n;
+        $("[data-count-" + status + "]").textContent = state.counts ? Math.max(state.counts[status] || 0, n) : n;
       });
     }
   }
@@ -564,8 +572,22 @@
     }
   }
 
+  // "Show more": the next page from what this screen holds, or (console) from the server once that is shown.
+
   var moreButton = $("[data-more]");
-  if (moreButton) moreButton.addEventListener("click", function () { shown += PAGE; render(); });
+  if (moreButton) moreButton.addEventListener("click", function () {
+    var all = visibleQuestions();
+    if (!console_ || shown < all.length) { shown += PAGE; render(); return; }
+    var oldest = all.reduce(function (min, q) { return Math.min(min, q.id); }, Infinity);
+    var fields = { status: filter, limit: PAGE, search: search };
+    if (oldest !== Infinity) fields.before = oldest;
+    var key = filter + "|" + search;
+    act("questions.list", fields).then(function (ack) {
+      ack.questions.forEach(function (q) { if (!state.questions.has(q.id)) state.questions.set(q.id, q); });
+      if (!ack.more) exhausted[key] = true;
+      shown += PAGE; render();
+    }, function () {});
+  });
 
   $all("[data-sort]").forEach(function (b) {
     b.addEventListener("click", function () {
