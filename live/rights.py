@@ -8,7 +8,8 @@ connections (live/hub.py `RoomHub.kick`):
 - signed out: the connections of that browser session only, with 4401 (the client stops and offers to log in);
 - password changed or account deactivated: all of the user's connections, with 4412; reconnecting authenticates
   afresh, so browser sessions whose password hash no longer matches (Django's session verification) get 4401;
-- moderator role lost: the user's moderator connections, with 4412; reconnecting gives the participant's stream.
+- moderator role lost (removed from a group, a permission taken from them or from their group, or no longer named
+  on the session): the user's moderator connections, with 4412; reconnecting gives the participant's stream.
 """
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def user_connections_close(*, user_id: int, code: int = CLOSE_RIGHTS_CHANGED, se
         events.kick(session_id=session_id, user_id=user_id, code=code, session_key=session_key,
                     moderators_only=moderators_only)
     return len(rooms)
+
+
+def users_moderator_streams_close(user_ids) -> int:
+    """The moderator connections of many users (a group lost a permission): one query for where they are."""
+    pairs = set(AttendanceSpan.objects.filter(user_id__in=list(user_ids), left_at__isnull=True)
+                .values_list("user_id", "session_id"))
+    for user_id, session_id in pairs:
+        events.kick(session_id=session_id, user_id=user_id, code=CLOSE_RIGHTS_CHANGED, moderators_only=True)
+    return len(pairs)
 
 
 def _logged_out(sender, request, user, **kwargs):
@@ -68,8 +78,23 @@ def _roles_changed(sender, instance, action, reverse, pk_set, **kwargs):
         return
     else:
         users = list(pk_set or ())
-    for user_id in users:
-        user_connections_close(user_id=user_id, moderators_only=True)
+    users_moderator_streams_close(users)
+
+
+def _group_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """Permissions taken from a group: its members' moderator streams end (they reconnect with what is left)."""
+    if action not in ("post_remove", "pre_clear"):
+        return
+    from django.contrib.auth.models import Group
+
+    if not reverse:
+        groups = [instance.pk]
+    elif action == "post_remove":
+        groups = list(pk_set or ())
+    else:
+        groups = list(instance.group_set.values_list("pk", flat=True))
+    members = get_user_model()._default_manager.filter(groups__in=Group.objects.filter(pk__in=groups))
+    users_moderator_streams_close(members.values_list("pk", flat=True).distinct())
 
 
 def _moderator_removed(sender, instance, **kwargs):
@@ -83,3 +108,7 @@ def connect_signals() -> None:
     m2m_changed.connect(_roles_changed, sender=User.groups.through, dispatch_uid="live.rights.groups")
     m2m_changed.connect(_roles_changed, sender=User.user_permissions.through, dispatch_uid="live.rights.perms")
     post_delete.connect(_moderator_removed, sender=SessionModerator, dispatch_uid="live.rights.moderator")
+    from django.contrib.auth.models import Group
+
+    m2m_changed.connect(_group_permissions_changed, sender=Group.permissions.through,
+                        dispatch_uid="live.rights.group_permissions")

@@ -102,3 +102,23 @@ async def test_a_sessions_moderator_removed_from_it_is_downgraded(socialworker):
     again, snapshot = await joined(session, socialworker)
     assert snapshot["role"] == "participant"
     await again.disconnect()
+
+
+async def test_a_group_losing_the_moderate_permission_downgrades_its_members(socialworker):
+    from django.contrib.auth.models import Permission
+
+    def grant():
+        group = Group.objects.create(name="值班主持")
+        permission = Permission.objects.get(content_type__app_label="accounts", codename="moderate_live")
+        group.permissions.add(permission)
+        socialworker.groups.add(group)
+        return group, permission
+    group, permission = await database_sync_to_async(grant)()
+    session = await database_sync_to_async(make_live_session)()
+    communicator, snapshot = await joined(session, socialworker)
+    assert snapshot["role"] == "moderator"
+    await database_sync_to_async(group.permissions.remove)(permission)
+    assert await closed_with(communicator) == 4412
+    again, snapshot = await joined(session, socialworker)
+    assert snapshot["role"] == "participant"
+    await again.disconnect()
