@@ -160,3 +160,20 @@ async def test_unexpected_question_text_types_are_answers(volunteer):
     assert json.dumps(answer)  # plain data
     assert await database_sync_to_async(Question.objects.filter(session=session).count)() == 0
     await communicator.disconnect()
+
+
+async def test_a_join_that_fails_on_the_server_is_closed_with_4500_and_leaves_no_span(volunteer, monkeypatch):
+    from live import consumers
+
+    def unavailable(**kwargs):  # the database failing mid-join (fault injection at the selector's boundary)
+        raise RuntimeError("database is unavailable")
+    monkeypatch.setattr(consumers, "room_shared_state", unavailable)
+    session = await database_sync_to_async(make_live_session)()
+    communicator, connected, _ = await room_communicator(session, volunteer)
+    assert connected  # accepted first: the failure is told with a code the client reconnects on
+    output = await communicator.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": 4500}
+    await communicator.wait(timeout=3)
+    await get_committer().flush()
+    assert await open_spans(session) == 0
+    assert get_hub(session.pk).participants_here() == 0
