@@ -15,11 +15,11 @@ from live import transport  # noqa: E402
 transport.install()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from live.auth import RoomAuthMiddlewareStack  # noqa: E402
+from live.origin import SiteOriginValidator  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
 
 http_application = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FILES else django_asgi_app
@@ -27,7 +27,8 @@ http_application = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FIL
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        # Channels' AuthMiddlewareStack with the session and user look-ups of concurrent connects batched.
-        "websocket": AllowedHostsOriginValidator(RoomAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The site's own origins only (scheme, host and port: live/origin.py); Channels' AuthMiddlewareStack with the
+        # session and user look-ups of concurrent connects batched.
+        "websocket": SiteOriginValidator(RoomAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -33,12 +33,10 @@ def home_sections(request) -> list[dict]:
 
 
 def upcoming_live_sessions(limit: int = 3) -> list:
-    """The next live sessions (and any live now), soonest first, for the home page."""
-    from django.utils import timezone
+    """The next live sessions (and any live now), soonest first, for the home page: by the sessions' one status."""
+    from live.selectors.status import sessions_coming_up
 
-    from live.models import LiveSessionPage
-
-    return list(LiveSessionPage.objects.live().public().filter(end__gte=timezone.now()).order_by("start")[:limit])
+    return sessions_coming_up(limit=limit)
 
 
 def section_url(label: str) -> str | None:

@@ -8,18 +8,64 @@ keys of connects that arrive while a look-up is running, then loads all of their
 their users in another (the first connect of a quiet moment goes at once: no added wait).
 
 The fast path covers the common case exactly as `django.contrib.auth.get_user` decides it: the database session
-engine, a session that has not expired, a backend whose `get_user` is ModelBackend's, an active user and a session
-hash that matches with the current SECRET_KEY. Anything else (another session engine or backend, a hash that only a
-fallback key verifies, a hash that does not verify and must flush the session) goes through Channels' own
-`get_user`, one connection at a time, as before.
+engine, a session that has not expired, a backend whose `get_user` is ModelBackend's (it asks the configured
+backend's own `user_can_authenticate`: a log-in backend may refuse users ModelBackend would take), and a session
+hash that matches with the current SECRET_KEY. Anything else (another session engine, a backend with its own
+`get_user`, a hash that only a fallback key verifies, a hash that does not verify and must flush the session) goes
+through Channels' own `get_user`, one connection at a time, as before.
+
+It is a copy of what Django's `get_user` and `ModelBackend.get_user` decide, so it is gated: with another Django
+release than DJANGO_TESTED, or if either function's source differs from the digests below, every connection goes
+through Channels' `get_user` (slower, same answers), and tests/live/test_framework_copies.py fails so that the copy
+is looked at again.
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
+import logging
+
+import django
 from channels.auth import AuthMiddleware, get_user
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 
 from live import joins
+
+logger = logging.getLogger(__name__)
+
+DJANGO_TESTED = (5, 2)
+DJANGO_SOURCES = {
+    "django.contrib.auth.get_user": "08a852f701f765bc91f251764cc682d2d3f59d5d0fdfa2e1fc6fb9bba45ba960",
+    "django.contrib.auth.backends.ModelBackend.get_user": "ab2f0fe76793811045cc08f3bed420b14226abf77356fe328f9c544d173f11b7",
+}
+
+
+def _django_sources() -> dict:
+    from django.contrib import auth
+    from django.contrib.auth.backends import ModelBackend
+
+    functions = {"django.contrib.auth.get_user": auth.get_user,
+                 "django.contrib.auth.backends.ModelBackend.get_user": ModelBackend.get_user}
+    return {name: hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+            for name, function in functions.items()}
+
+
+def django_copy_matches() -> bool:
+    return tuple(django.VERSION[:2]) == DJANGO_TESTED and _django_sources() == DJANGO_SOURCES
+
+
+_engaged: list = []
+
+
+def fast_path_engaged() -> bool:
+    """Checked once per process (Django's auth modules need the app registry, so not at import)."""
+    if not _engaged:
+        _engaged.append(django_copy_matches())
+        if not _engaged[0]:
+            logger.warning("live: Django %s is not the release the room's user look-up was checked against; using "
+                           "Channels' get_user for every connect", django.get_version())
+    return _engaged[0]
 
 DB_SESSION_ENGINE = "django.contrib.sessions.backends.db"
 ANONYMOUS = "anonymous"  # a session key with no signed-in user behind it
@@ -37,7 +83,7 @@ def load_users(session_keys: list[str]) -> dict:
     from django.utils import timezone
     from django.utils.crypto import constant_time_compare
 
-    if settings.SESSION_ENGINE != DB_SESSION_ENGINE:
+    if settings.SESSION_ENGINE != DB_SESSION_ENGINE or not fast_path_engaged():
         return {}
     rows = Session.objects.filter(session_key__in=session_keys, expire_date__gt=timezone.now()).values_list(
         "session_key", "session_data")
@@ -45,7 +91,7 @@ def load_users(session_keys: list[str]) -> dict:
     sessions = {key: store.decode(data) for key, data in rows}
     result: dict = {key: ANONYMOUS for key in session_keys if key not in sessions}
     User = get_user_model()
-    wanted = {}
+    wanted, backends, loaded = {}, {}, {}
     for key, data in sessions.items():
         backend_path = data.get(BACKEND_SESSION_KEY)
         if SESSION_KEY not in data or backend_path is None:
@@ -54,18 +100,19 @@ def load_users(session_keys: list[str]) -> dict:
         if backend_path not in settings.AUTHENTICATION_BACKENDS:
             result[key] = ANONYMOUS
             continue
-        backend = load_backend(backend_path)
+        backend = loaded.get(backend_path) or loaded.setdefault(backend_path, load_backend(backend_path))
         if type(backend).get_user is not ModelBackend.get_user:
             continue  # a backend of its own: Channels' path
+        backends[key] = backend
         try:
             wanted[key] = User._meta.pk.to_python(data[SESSION_KEY])
         except Exception:  # noqa: BLE001 - a malformed id is what get_user would refuse too
             result[key] = ANONYMOUS
     users = {user.pk: user for user in User._default_manager.filter(pk__in=set(wanted.values()))}
-    can_authenticate = ModelBackend().user_can_authenticate
     for key, user_id in wanted.items():
         user = users.get(user_id)
-        if user is None or not can_authenticate(user):
+        # ModelBackend.get_user asks `self.user_can_authenticate`: the configured backend's, not ModelBackend's.
+        if user is None or not backends[key].user_can_authenticate(user):
             result[key] = ANONYMOUS
             continue
         session_hash = sessions[key].get(HASH_SESSION_KEY)

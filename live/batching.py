@@ -21,9 +21,9 @@ from django.utils import timezone
 from live import events
 from live import hub
 from live.hub import PROCESS_ID
-from live.services.room import RoomError
+from live.services.room import ERROR_SERVER, RoomError
 from live.services.room_batch import (
-    PollAnswerInput, SpanClose, SpanOpen, VoteChange, attendance_heartbeat, room_batch_write,
+    BatchResult, PollAnswerInput, SpanClose, SpanOpen, VoteChange, attendance_heartbeat, room_batch_write,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ class Committer:
         self.heartbeat: asyncio.Task | None = None
         self.batches = 0  # transactions written (for tests and the benchmark)
         self.items = 0
+        # This process's open connections: {connection id: its hub Outlet}. The heartbeat extends only their spans.
+        self.connections: dict = {}
 
     # --- submitting -----------------------------------------------------------------------------------------
     def _submit(self, item, *, wait: bool = True) -> asyncio.Future | None:
@@ -72,13 +74,20 @@ class Committer:
         return await self._submit(PollAnswerInput(session_id=session_id, poll_id=poll_id, user_id=user_id,
                                                   choices=choices))
 
-    async def join(self, *, session_id: int, user_id: int, connection: str) -> None:
+    async def join(self, *, session_id: int, user_id: int, connection: str, outlet=None) -> None:
+        self.connections[connection] = outlet
         await self._submit(SpanOpen(session_id=session_id, user_id=user_id, connection=connection,
                                     process=PROCESS_ID, at=timezone.now()))
 
     def leave(self, *, connection: str) -> None:
         """Close a span; nobody waits for it (if the process dies first, the heartbeat bounds the span)."""
+        self.connections.pop(connection, None)
         self._submit(SpanClose(connection=connection, at=timezone.now()), wait=False)
+
+    def alive(self) -> set[str]:
+        """The connections of this process whose socket is still open."""
+        return {connection for connection, outlet in self.connections.items()
+                if outlet is None or not outlet.closed}
 
     async def flush(self) -> None:
         """Write whatever is waiting now (used at shutdown and by tests)."""
@@ -113,12 +122,9 @@ class Committer:
             result = await database_sync_to_async(room_batch_write)(
                 votes=kinds[VoteChange], answers=kinds[PollAnswerInput], opens=kinds[SpanOpen],
                 closes=kinds[SpanClose])
-        except Exception as error:  # noqa: BLE001 - nothing of the batch was written: every sender hears so
-            logger.exception("live batch of %d failed", len(batch))
-            for _, future in batch:
-                if future is not None and not future.done():
-                    future.set_exception(RoomError("server_error", str(error)))
-            return
+        except Exception:  # noqa: BLE001 - nothing of the batch was written: each item is tried alone
+            logger.exception("live batch of %d failed; writing its items one by one", len(batch))
+            result = await self._write_one_by_one(batch)
         hub.counters_changed(set(result.dirty_questions) | set(result.dirty_polls))
         for item, future in batch:
             if future is None or future.done():
@@ -135,13 +141,39 @@ class Committer:
             except Exception:  # noqa: BLE001 - counters catch up at the next change
                 logger.warning("live: publishing counters failed", exc_info=True)
 
+    async def _write_one_by_one(self, batch) -> BatchResult:
+        """After a failed batch: every item in its own transaction, so that one bad item fails alone. Its sender
+        gets `server_error` with a fixed message (never the exception's text)."""
+        result = BatchResult()
+        for item, _ in batch:
+            item.result = item.error = None
+            kind = type(item)
+            try:
+                one = await database_sync_to_async(room_batch_write)(
+                    votes=[item] if kind is VoteChange else [], answers=[item] if kind is PollAnswerInput else [],
+                    opens=[item] if kind is SpanOpen else [], closes=[item] if kind is SpanClose else [])
+            except Exception:  # noqa: BLE001
+                logger.exception("live batch item %r failed", item)
+                item.result, item.error = None, RoomError("server_error", ERROR_SERVER)
+                continue
+            for session_id, ids in one.dirty_questions.items():
+                result.dirty_questions.setdefault(session_id, set()).update(ids)
+            for session_id, ids in one.dirty_polls.items():
+                result.dirty_polls.setdefault(session_id, set()).update(ids)
+        return result
+
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(heartbeat_seconds())
             try:
-                await database_sync_to_async(attendance_heartbeat)(process=PROCESS_ID)
+                await self.beat()
             except Exception:  # noqa: BLE001
                 logger.warning("live: attendance heartbeat failed", exc_info=True)
+
+    async def beat(self) -> None:
+        """Extend the spans of this process's open sockets; close the others (connections that ended unseen)."""
+        await self.flush()  # spans opened or closed a moment ago are in the database first
+        await database_sync_to_async(attendance_heartbeat)(process=PROCESS_ID, alive=self.alive())
 
 
 _committers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

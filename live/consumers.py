@@ -10,13 +10,16 @@ Two departures from a stock AsyncWebsocketConsumer, both for the room's scale (i
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 import json
 import logging
 import time
 import uuid
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
+import channels
+from channels.consumer import AsyncConsumer, get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -30,9 +33,12 @@ from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
 from live.hub import Outlet, get_hub
-from live.selectors.room import room_shared_state
+from live.selectors.room import (
+    CLOSE_NOT_FOUND, CLOSE_PRIVATE, CLOSE_SERVER_ERROR, CLOSE_UNAUTHENTICATED, room_restrictions_pass,
+    room_shared_state, valid_id,
+)
 from live.services import room as services
-from live.services.room import RoomError
+from live.services.room import ERROR_SERVER, RoomError
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,31 @@ ERROR_INVALID_FIELD = _("This field is missing or has the wrong type.")
 ERROR_FRAME_TOO_LARGE = _("The message is too long.")
 ERROR_TOO_FAST = _("Too many messages: slow down a little.")
 ERROR_VOTE_RATE = _("You are voting too fast: wait a few seconds.")
-ERROR_SERVER = _("Something went wrong on the server; nothing was recorded. Please try again.")
+
+
+# The Channels release whose AsyncConsumer.__call__ and dispatch the copies below follow, and digests of their
+# source: with another release, or a patched one, the consumer runs Channels' own loop instead (slower, same
+# protocol), and tests/live/test_framework_copies.py fails so that the copy is looked at again.
+CHANNELS_TESTED = "4.3.2"
+CHANNELS_SOURCES = {
+    "__call__": "e52238720872dbc3f854519bc971aa7eb41553e63c8729081549ce42465ee419",
+    "dispatch": "39f34e7d4fb0f6552de4ade665b943fe78137379702af6b58c79a14c49a75520",
+}
+
+
+def _source_digest(function) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+
+
+def channels_copy_matches() -> bool:
+    return channels.__version__ == CHANNELS_TESTED and all(
+        _source_digest(getattr(AsyncConsumer, name)) == digest for name, digest in CHANNELS_SOURCES.items())
+
+
+CHANNELS_COPY_ENGAGED = channels_copy_matches()
+if not CHANNELS_COPY_ENGAGED:
+    logger.warning("live: Channels %s is not the %s the room's consumer loop was checked against; using Channels' "
+                   "own loop", channels.__version__, CHANNELS_TESTED)
 
 
 class TokenBucket:
@@ -92,10 +122,11 @@ def _user_bucket(hub, kind: str, user_id: int, rate: int, per: float) -> WindowL
 
 
 def _int(message: dict, name: str, *, nullable: bool = False):
+    """An id field: an integer of 1 to 2**63-1 (what a database row can have), or null where allowed."""
     value = message.get(name)
     if value is None and nullable and name in message:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not valid_id(value):
         raise RoomError("invalid", ERROR_INVALID_FIELD, field=name)
     return value
 
@@ -118,52 +149,85 @@ class RoomConsumer(AsyncWebsocketConsumer):
     session = None
     outlet: Outlet | None = None
 
-    async def __call__(self, scope, receive, send):
-        # As AsyncConsumer.__call__, without a channel-layer channel per connection (the hub has the room's one).
-        self.scope = scope
-        self.channel_layer = None
-        self.base_send = send
-        try:
-            await await_many_dispatch([receive], self.dispatch)
-        except StopConsumer:
-            pass
+    if CHANNELS_COPY_ENGAGED:
+        async def __call__(self, scope, receive, send):
+            # As AsyncConsumer.__call__ (channels.consumer, CHANNELS_TESTED), without a channel-layer channel per
+            # connection (the hub has the room's one), and with the connection's resources released however it ends.
+            self.scope = scope
+            self.channel_layer = None
+            self.base_send = send
+            try:
+                await await_many_dispatch([receive], self.dispatch)
+            except StopConsumer:
+                pass
+            finally:
+                self._release()
 
-    async def dispatch(self, message):
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        async def dispatch(self, message):
+            # As AsyncConsumer.dispatch, without its per-message database clean-up (see the module's docstring).
+            handler = getattr(self, get_handler_name(message), None)
+            if handler is None:
+                raise ValueError(f"No handler for message type {message['type']}")
+            await handler(message)
+    else:
+        async def __call__(self, scope, receive, send):
+            # Another Channels version than the copy above was checked against: Channels' own loop.
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                self._release()
 
     # --- connecting -----------------------------------------------------------------------------------------
     async def connect(self):
-        user = self.scope.get("user")
-        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        if user is None or not user.is_authenticated:
-            admission = None
-            refusal = 4401
-        else:
-            # Concurrent connects are admitted in batches (live/joins.py: the same rules, fewer queries).
-            admission = await joins.admit(session_id=self.session_id, user=user)
-            refusal = admission.refusal
+        # Accepted at once: Daphne closes a handshake that is not accepted within its accept timeout, and a refusal
+        # or a failure below is then told to the client with a close code it acts on (docs/live-protocol.md).
         await self.accept()
-        if refusal:
-            await self.close(code=refusal)
+        try:
+            await self._join()
+        except Exception:  # noqa: BLE001 - whatever failed, the client hears a code it reconnects on
+            logger.exception("live room %s: joining failed", getattr(self, "session_id", None))
+            if self.outlet is not None:
+                self.outlet.drop(CLOSE_SERVER_ERROR)
+            else:
+                await self._close_quietly(CLOSE_SERVER_ERROR)
+
+    async def _close_quietly(self, code: int) -> None:
+        try:
+            await self.close(code=code)
+        except Exception:  # noqa: BLE001 - the socket is already gone
+            pass
+
+    async def _join(self):
+        user = self.scope.get("user")
+        self.session_id = session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not valid_id(session_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        # Concurrent connects are admitted in batches (live/joins.py: the same rules, fewer queries).
+        admission = await joins.admit(session_id=session_id, user=user)
+        if admission.refusal:
+            await self.close(code=admission.refusal)
+            return
+        if admission.restrictions and not await database_sync_to_async(room_restrictions_pass)(
+                restrictions=admission.restrictions, user=user, django_session=self.scope.get("session")):
+            await self.close(code=CLOSE_PRIVATE)
             return
         self.user = user
         self.session = admission.session
         self.moderator = admission.moderator
         self.connection_id = uuid.uuid4().hex
         self.flood = TokenBucket(50, 5.0)
-        self.hub = get_hub(self.session_id)
+        self.hub = get_hub(session_id)
+        session_key = getattr(self.scope.get("session"), "session_key", None)
         self.outlet = Outlet(self.base_send, user_id=user.pk, moderator=self.moderator, on_close=self._dropped,
-                             write=transport.writer_for(self.base_send))
+                             write=transport.writer_for(self.base_send), session_key=session_key)
         await self.hub.join(self.outlet)
-        try:
-            await get_committer().join(session_id=self.session_id, user_id=user.pk, connection=self.connection_id)
-            await self._start_stream()
-        except Exception:
-            logger.exception("live room %s: joining failed", self.session_id)
-            self.outlet.drop(1011)
+        await get_committer().join(session_id=session_id, user_id=user.pk, connection=self.connection_id,
+                                   outlet=self.outlet)
+        await self._start_stream()
 
     def _query(self) -> tuple[int | None, str | None]:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -238,20 +302,25 @@ class RoomConsumer(AsyncWebsocketConsumer):
             "poll": poll,
             "announcements": shared["announcements"],
             "participants": participants,
+            **({"question_counts": shared["question_counts"]} if self.moderator else {}),
         }
 
     def _dropped(self, code: int) -> None:
-        """The hub gave up on this connection (ban, too slow, resync): close it."""
+        """The hub gave up on this connection (ban, too slow, resync, rights changed): close it."""
         if self.outlet is not None:
             self.hub.leave(self.outlet)
-        asyncio.ensure_future(self.close(code=code))
+        asyncio.ensure_future(self._close_quietly(code))
+
+    def _release(self) -> None:
+        """Leave the hub and close the attendance span: on disconnect, and however else the connection ends."""
+        outlet, self.outlet = self.outlet, None
+        if outlet is not None:
+            outlet.closed = True
+            self.hub.leave(outlet)
+            get_committer().leave(connection=self.connection_id)
 
     async def disconnect(self, code):
-        if self.outlet is not None:
-            self.outlet.closed = True
-            self.hub.leave(self.outlet)
-            get_committer().leave(connection=self.connection_id)
-            self.outlet = None
+        self._release()
 
     # --- commands -------------------------------------------------------------------------------------------
     async def _reply(self, message: dict) -> None:
@@ -267,6 +336,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
             message["field"] = error.field
         await self._reply(message)
 
+    async def websocket_receive(self, message):
+        # No input may end the connection: whatever a frame makes fail is answered, never raised.
+        try:
+            await super().websocket_receive(message)
+        except Exception:  # noqa: BLE001
+            logger.exception("live room %s: a frame could not be handled", self.session_id)
+            try:
+                await self._error(None, RoomError("server_error", ERROR_SERVER))
+            except Exception:  # noqa: BLE001 - the socket is gone
+                pass
+
     async def receive(self, text_data=None, bytes_data=None):
         if self.outlet is None:
             return
@@ -276,7 +356,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays or objects
             message = None
         if not isinstance(message, dict):
             await self._error(None, RoomError("bad_json", ERROR_BAD_JSON))
@@ -337,7 +417,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         poll_id = _int(message, "poll")
         choices = message.get("choices")
         if (not isinstance(choices, list) or not choices or len(choices) > 10
-                or not all(isinstance(c, int) and not isinstance(c, bool) for c in choices)):
+                or not all(valid_id(c) for c in choices)):
             raise RoomError("invalid", ERROR_INVALID_FIELD, field="choices")
         if not _user_bucket(self.hub, "poll", self.user.pk, 10, 10.0).take():
             raise RoomError("rate_limited", ERROR_VOTE_RATE)
@@ -375,6 +455,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def cmd_question_topic(self, message):
         return await self._moderate_question(services.question_set_topic, message,
                                              topic_id=_int(message, "topic", nullable=True))
+
+    async def cmd_questions_list(self, message):
+        status = _str(message, "status")
+        before = _int(message, "before", nullable=True) if "before" in message else None
+        limit = message.get("limit", 50)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= services.QUEUE_PAGE_MAX:
+            raise RoomError("invalid", ERROR_INVALID_FIELD, field="limit")
+        search = _str(message, "search", "")
+
+        def run():
+            return services.moderator_questions_page(session=self.session, moderator=self.user, status=status,
+                                                     before=before, limit=limit, search=search)
+        return await self._sync(run)
 
     async def cmd_topic_set(self, message):
         topic_id = _int(message, "topic", nullable=True)
@@ -440,6 +533,7 @@ COMMANDS = {
     "question.reply": RoomConsumer.cmd_question_reply,
     "question.pin": RoomConsumer.cmd_question_pin,
     "question.topic": RoomConsumer.cmd_question_topic,
+    "questions.list": RoomConsumer.cmd_questions_list,
     "topic.set": RoomConsumer.cmd_topic_set,
     "poll.open": RoomConsumer.cmd_poll_open,
     "poll.close": RoomConsumer.cmd_poll_close,

@@ -82,15 +82,20 @@ async def publish_dirty(*, session_id: int, questions=(), polls=()) -> None:
     })
 
 
-def kick(*, session_id: int, user_id: int, code: int = CLOSE_BANNED) -> None:
-    """After the commit, close every connection of `user_id` in the room, in every process."""
-    transaction.on_commit(partial(_kick_from_thread, session_id, user_id, code))
+def kick(*, session_id: int, user_id: int, code: int = CLOSE_BANNED, session_key: str | None = None,
+         moderators_only: bool = False) -> None:
+    """After the commit, close every connection of `user_id` in the room, in every process (only those signed in
+    with the Django session `session_key`, or only those with the moderators' stream, when given)."""
+    message = {"type": "live.kick", "user": user_id, "code": code}
+    if session_key is not None:
+        message["session_key"] = session_key
+    if moderators_only:
+        message["moderators_only"] = True
+    transaction.on_commit(partial(_kick_from_thread, session_id, user_id, message))
 
 
-def _kick_from_thread(session_id, user_id, code) -> None:
+def _kick_from_thread(session_id, user_id, message) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(group_name(session_id), {
-            "type": "live.kick", "user": user_id, "code": code,
-        })
+        async_to_sync(get_channel_layer().group_send)(group_name(session_id), message)
     except Exception:  # noqa: BLE001 - the ban stands: the user is refused on their next connect
         logger.exception("live room %s: disconnecting user %s failed", session_id, user_id)

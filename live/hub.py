@@ -125,10 +125,11 @@ class Outlet:
     """
 
     __slots__ = ("send", "write", "user_id", "moderator", "on_close", "sent_seq", "closed", "joining", "queue", "task",
-                 "__weakref__")
+                 "session_key", "__weakref__")
 
-    def __init__(self, send, *, user_id: int, moderator: bool, on_close, write=None):
+    def __init__(self, send, *, user_id: int, moderator: bool, on_close, write=None, session_key=None):
         self.send = send
+        self.session_key = session_key  # the Django session the connection signed in with (log-outs close it)
         # Under Daphne with live/transport.py engaged: a plain function that writes a ready WebSocket frame (built
         # once per event by the hub) to this connection, without a coroutine per message. None elsewhere.
         self.write = write
@@ -314,11 +315,23 @@ class RoomHub:
                     self.dirty_polls.update(message.get("p", ()))
                     self.version += 1  # cached snapshots show old counts now
                 elif kind == "live.kick":
-                    for outlet in list(self.outlets):
-                        if outlet.user_id == message["user"]:
-                            outlet.drop(message.get("code", CLOSE_BANNED))
+                    self.kick(message)
             except Exception:  # noqa: BLE001
                 logger.exception("live hub: bad message %r", message)
+
+    def kick(self, message: dict) -> None:
+        """Close the connections of one user (only those signed in with one Django session, or only those holding
+        the moderators' stream, when the message says so): bans, log-outs and changed rights (live/access_sync.py)."""
+        user_id, code = message["user"], message.get("code", CLOSE_BANNED)
+        session_key, moderators_only = message.get("session_key"), message.get("moderators_only", False)
+        for outlet in list(self.outlets):
+            if outlet.user_id != user_id:
+                continue
+            if session_key is not None and outlet.session_key != session_key:
+                continue
+            if moderators_only and not outlet.moderator:
+                continue
+            outlet.drop(code)
 
     def on_event(self, entry: Entry, epoch: str) -> None:
         if epoch != self.epoch:

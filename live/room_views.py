@@ -9,9 +9,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django.views.decorators.http import require_POST
 
 from academy.csp import allow_stream
 from live.selectors.access import session_can_join, session_can_moderate, user_is_banned
+from live.services import room as services
+from live.services.room import RoomError
 
 
 def _strings() -> dict:
@@ -24,6 +27,8 @@ def _strings() -> dict:
         "closed_4403": _("You may not join this room. Register for the session first."),
         "closed_4404": _("This live session does not exist."),
         "closed_4410": _("You have been removed from this room by a moderator."),
+        "closed_4411": _("This session is private: open the session page to get access."),
+        "closed_4500": _("The server could not let you in just now: trying again in %s s…"),
         "status_scheduled": _("Not started"),
         "status_live": pgettext("room status", "Live"),
         "status_ended": _("Ended"),
@@ -39,6 +44,14 @@ def _strings() -> dict:
         "voted": _("Upvoted"),
         "votes": _("%s upvotes"),
         "no_questions": _("No questions yet. Ask the first one!"),
+        "no_match": _("No question matches your search."),
+        "empty_pending": _("No questions are waiting for approval."),
+        "empty_approved": _("No published questions yet."),
+        "empty_answered": _("No questions have been answered yet."),
+        "empty_dismissed": _("No dismissed questions."),
+        "show_more": _("Show more (%s)"),
+        "start": _("Start the session"),
+        "restart": _("Start the session again"),
         "no_poll": _("No poll at the moment."),
         "poll_closed": _("Poll closed"),
         "poll_answered": _("Thank you for answering."),
@@ -90,6 +103,27 @@ def room(request, page):
     moderator = session_can_moderate(session=page, user=request.user)
     response = TemplateResponse(request, "live/room.html", _context(request, page, moderator=moderator))
     return allow_stream(response, url=page.stream_url, kind=page.stream_kind)  # this page's stream host only
+
+
+@require_POST
+def ask(request, page):
+    """The question form without JavaScript: the same service as the room's `question.ask`, then back to the room
+    with a message (the room's live list shows it once the page is loaded again)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(page.url + "room/")
+    if not session_can_join(session=page, user=request.user):
+        raise PermissionDenied(_("You may not join this room."))
+    try:
+        question = services.question_ask(session=page, author=request.user, text=request.POST.get("text", ""),
+                                         anonymous=bool(request.POST.get("anonymous")))
+    except RoomError as error:
+        messages.error(request, str(error.message))
+    else:
+        if question.status == question.Status.PENDING:
+            messages.success(request, _("Your question was sent and awaits a moderator's approval."))
+        else:
+            messages.success(request, _("Your question was sent."))
+    return redirect(page.url + "room/")
 
 
 def console(request, page):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import models
@@ -17,7 +16,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel, TabbedInterface, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, TabbedInterface, ObjectList
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
@@ -26,18 +25,6 @@ from wagtail.search import index
 from academy.search import CJKSearchMixin, cjk_search_fields
 
 RICH_TEXT_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
-
-
-class CoursePageChooserPanel(PageChooserPanel):
-    """Limits the chooser to course pages when the courses app defines them (live must not import courses)."""
-
-    def get_form_options(self):
-        try:
-            apps.get_model("courses", "CoursePage")
-            self.page_type = "courses.CoursePage"
-        except LookupError:
-            self.page_type = None
-        return super().get_form_options()
 
 
 class Panelist(index.Indexed, models.Model):
@@ -97,12 +84,14 @@ class LiveIndexPage(Page):
         )
 
     def get_context(self, request, *args, **kwargs):
+        from live.selectors.status import sessions_with_status
+
         context = super().get_context(request, *args, **kwargs)
         now = timezone.now()
         sessions = self.sessions()
-        context["live_now"] = list(sessions.filter(start__lte=now, end__gt=now).order_by("start"))
-        context["upcoming"] = list(sessions.filter(start__gt=now).order_by("start"))
-        past = Paginator(sessions.filter(end__lte=now).order_by("-start"), self.PAST_PER_PAGE)
+        context["live_now"] = list(sessions_with_status(sessions, "live", now).order_by("start"))
+        context["upcoming"] = list(sessions_with_status(sessions, "scheduled", now).order_by("start"))
+        past = Paginator(sessions_with_status(sessions, "ended", now).order_by("-start"), self.PAST_PER_PAGE)
         context["past"] = past.get_page(request.GET.get("page"))
         return context
 
@@ -139,14 +128,8 @@ class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
     registration_open = models.BooleanField(_("registration open"), default=True)
     moderation_mode = models.CharField(_("question moderation"), max_length=4, choices=ModerationMode.choices,
                                        default=ModerationMode.PRE)
-    linked_course = models.ForeignKey(
-        "wagtailcore.Page", verbose_name=_("linked course"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", help_text=_("Optional: the course this session counts toward."),
-    )
-    minutes_for_attendance = models.PositiveIntegerField(
-        _("minutes for attendance"), null=True, blank=True,
-        help_text=_("Minutes a participant must attend for the session to count toward the linked course."),
-    )
+    # Which course a session counts toward, and for how many minutes, is said by the course's live lesson
+    # (courses.LessonPage: kind "live", live_session, minutes_required): one way, not two.
 
     content_panels = Page.content_panels + [
         FieldPanel("kind"),
@@ -165,8 +148,6 @@ class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
         FieldPanel("registration_required"),
         FieldPanel("registration_open"),
         FieldPanel("capacity"),
-        CoursePageChooserPanel("linked_course"),
-        FieldPanel("minutes_for_attendance"),
     ]
     edit_handler = TabbedInterface([
         ObjectList(content_panels, heading=_("Content")),
@@ -216,12 +197,31 @@ class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
     def is_past(self) -> bool:
         return self.end <= timezone.now()
 
+    # The one status of a session (issue: one truth for a session's status), read alike by the session page, the
+    # /live/ list, the home page and the room: the host's choice once a host started or ended the session
+    # (RoomState.status), the schedule before that. "scheduled", "live" or "ended".
+    def status_for(self, host_status: str | None, now: datetime | None = None) -> str:
+        if host_status:
+            return host_status
+        now = now or timezone.now()
+        if now < self.start:
+            return "scheduled"
+        return "live" if now < self.end else "ended"
+
+    def host_status_now(self) -> str | None:
+        """The hosts' choice as stored now (one query; lists annotate it as `host_status` instead)."""
+        from live.models.room import RoomState
+
+        return RoomState.objects.filter(session=self).values_list("status", flat=True).first() or None
+
     @property
     def status(self) -> str:
-        """"upcoming", "live" or "past"."""
-        if self.is_upcoming:
-            return "upcoming"
-        return "past" if self.is_past else "live"
+        """"scheduled", "live" or "ended" (see `status_for`); uses the `host_status` annotation when present."""
+        if "host_status" in self.__dict__:
+            return self.status_for(self.__dict__["host_status"])
+        if "_status_cache" not in self.__dict__:
+            self.__dict__["_status_cache"] = self.status_for(self.host_status_now())
+        return self.__dict__["_status_cache"]
 
     @property
     def duration_minutes(self) -> int:
@@ -305,6 +305,12 @@ class LiveSessionPage(RoutablePageMixin, CJKSearchMixin, Page):
         from live import room_views
 
         return room_views.room(request, self)
+
+    @path("room/ask/", name="room_ask")
+    def room_ask(self, request):
+        from live import room_views
+
+        return room_views.ask(request, self)
 
     @path("console/", name="console")
     def console(self, request):

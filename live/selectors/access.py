@@ -4,7 +4,6 @@ Every check the room's consumer and the session's views make goes through here, 
 """
 from __future__ import annotations
 
-from django.utils import timezone
 
 from live.models import Ban, LiveSessionPage, Registration, SessionModerator
 
@@ -89,7 +88,7 @@ def registration_state(*, session: LiveSessionPage, user) -> str:
     """What the register button shows: registered, open, full, closed, ended (or anonymous)."""
     if _signed_in(user) and user_is_registered(session=session, user=user):
         return "registered"
-    if session.is_past:
+    if session.status == "ended":
         return "ended"
     if not session.registration_open:
         return "closed"
@@ -100,7 +99,7 @@ def registration_state(*, session: LiveSessionPage, user) -> str:
 
 def session_detail_context(*, session: LiveSessionPage, user) -> dict:
     """Everything the session page shows about this visitor's place in it."""
-    now = timezone.now()
+    status = session.status
     return {
         "registration_state": registration_state(session=session, user=user),
         "registration_count": registration_count(session=session),
@@ -109,6 +108,7 @@ def session_detail_context(*, session: LiveSessionPage, user) -> dict:
         "can_moderate": session_can_moderate(session=session, user=user),
         "can_view_reports": session_can_view_reports(session=session, user=user),
         "is_banned": user_is_banned(session=session, user=user),
-        "is_live": session.is_live(now),
+        "is_live": status == "live",
+        "status": status,
         "recap": session.published_recap(),
     }

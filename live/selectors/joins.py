@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
@@ -20,36 +19,41 @@ from live import payloads
 from live.models import Ban, LiveSessionPage, PollAnswerChoice, Question, Registration, SessionModerator, Vote
 from live.selectors.room import (
     CLOSE_BANNED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, Admission, room_admission,
+    session_view_restrictions, valid_id,
 )
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _permissions_are_model_backends() -> bool:
-    """True when every configured backend that answers permission questions answers them as ModelBackend does
-    (django-axes's backend answers none; the username-or-phone backend inherits ModelBackend's)."""
-    from django.contrib.auth import load_backend
-    from django.contrib.auth.backends import ModelBackend
-
-    deciders = [load_backend(path) for path in settings.AUTHENTICATION_BACKENDS]
-    deciders = [backend for backend in deciders if hasattr(backend, "has_perm")]
-    return bool(deciders) and all(
-        isinstance(backend, ModelBackend) and type(backend).has_perm is ModelBackend.has_perm
-        and type(backend).get_all_permissions is ModelBackend.get_all_permissions
-        and type(backend).user_can_authenticate is ModelBackend.user_can_authenticate
-        for backend in deciders
-    )
 MODERATE_PERMISSION = ("accounts", "moderate_live")
+
+
+PERMISSION_METHODS = ("has_perm", "get_all_permissions", "get_user_permissions", "get_group_permissions",
+                      "_get_permissions", "_get_user_permissions", "_get_group_permissions")
+
+
+def permissions_are_model_backends() -> bool:
+    """True when every configured backend decides permissions as ModelBackend does (or not at all, as BaseBackend):
+    then the queries below reproduce them. A log-in backend that only changes how users authenticate (by phone
+    number, with a lock-out) keeps the batched path; one with permission rules of its own does not."""
+    from django.contrib.auth import get_backends
+    from django.contrib.auth.backends import BaseBackend, ModelBackend
+
+    for backend in get_backends():
+        for name in PERMISSION_METHODS:
+            method = getattr(type(backend), name, None)
+            if method is not None and method is not getattr(ModelBackend, name, None) \
+                    and method is not getattr(BaseBackend, name, None):
+                return False
+    return True
 
 
 def room_admissions(*, session_id: int, users: list) -> dict[int, Admission]:
     """{user pk: Admission} for signed-in `users`, as `room_admission` decides for each."""
     users = [u for u in users if u is not None and u.is_authenticated]
-    if not _permissions_are_model_backends():
+    if not permissions_are_model_backends():
         return {u.pk: room_admission(session_id=session_id, user=u) for u in users}
-    session = LiveSessionPage.objects.live().filter(pk=session_id).first()
+    session = LiveSessionPage.objects.live().filter(pk=session_id).first() if valid_id(session_id) else None
     if session is None:
         return {u.pk: Admission(None, refusal=CLOSE_NOT_FOUND) for u in users}
+    restrictions = session_view_restrictions(session)
     active = [u.pk for u in users if u.is_active]
     banned = set(Ban.objects.filter(session=session, user_id__in=active).values_list("user_id", flat=True))
     named = set(SessionModerator.objects.filter(page=session, user_id__in=active).values_list("user_id", flat=True))
@@ -72,7 +76,7 @@ def room_admissions(*, session_id: int, users: list) -> dict[int, Admission]:
         else:
             moderator = user.is_superuser or user.pk in holders or user.pk in named
             if moderator or not session.registration_required or user.pk in registered:
-                admissions[user.pk] = Admission(session, moderator=moderator)
+                admissions[user.pk] = Admission(session, moderator=moderator, restrictions=restrictions)
             else:
                 admissions[user.pk] = Admission(session, refusal=CLOSE_FORBIDDEN)
     return admissions

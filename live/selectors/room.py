@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from live import payloads
@@ -22,10 +22,21 @@ SNAPSHOT_ANNOUNCEMENTS = 20
 # An open span whose process has not refreshed it for this long is taken to have ended at its last heartbeat.
 SPAN_STALE_SECONDS = 180
 
+# Close codes (docs/live-protocol.md): WebSocket libraries accept 1000 and 3000-4999 from a server.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BANNED = 4410
+CLOSE_PRIVATE = 4411  # the page's view restrictions (password, groups, log-in) refuse this visitor
+CLOSE_RIGHTS_CHANGED = 4412  # signed out, password changed, role lost: reconnect to be admitted afresh
+CLOSE_SERVER_ERROR = 4500  # joining failed on the server: reconnect with back-off
+
+# The largest id a database row may have (a signed 64-bit integer); anything outside 1..MAX_ID is no such row.
+MAX_ID = 2**63 - 1
+
+
+def valid_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 # --- entering -------------------------------------------------------------------------------------------------
@@ -34,12 +45,22 @@ class Admission:
     session: LiveSessionPage | None
     moderator: bool = False
     refusal: int | None = None  # a close code when refused
+    # The page's view restrictions (its own and its ancestors'), when it has any: checked against the connection's
+    # own Django session (a password restriction is passed per browser session, as Wagtail does).
+    restrictions: tuple = ()
+
+
+def session_view_restrictions(session: LiveSessionPage) -> tuple:
+    """The Wagtail view restrictions that apply to `session` (with their groups loaded)."""
+    return tuple(session.get_view_restrictions().prefetch_related("groups"))
 
 
 def room_admission(*, session_id: int, user) -> Admission:
     """May `user` enter the room of session `session_id`? The rules are live.selectors.access's."""
     if user is None or not user.is_authenticated:
         return Admission(None, refusal=CLOSE_UNAUTHENTICATED)
+    if not valid_id(session_id):
+        return Admission(None, refusal=CLOSE_NOT_FOUND)
     session = LiveSessionPage.objects.live().filter(pk=session_id).first()
     if session is None:
         return Admission(None, refusal=CLOSE_NOT_FOUND)
@@ -47,19 +68,28 @@ def room_admission(*, session_id: int, user) -> Admission:
         return Admission(session, refusal=CLOSE_BANNED)
     if not session_can_join(session=session, user=user):
         return Admission(session, refusal=CLOSE_FORBIDDEN)
-    return Admission(session, moderator=session_can_moderate(session=session, user=user))
+    return Admission(session, moderator=session_can_moderate(session=session, user=user),
+                     restrictions=session_view_restrictions(session))
+
+
+class _Visitor:
+    """What a Wagtail view restriction reads of a request: the user and the Django session."""
+
+    def __init__(self, user, session):
+        self.user, self.session = user, session
+
+
+def room_restrictions_pass(*, restrictions, user, django_session) -> bool:
+    """Would the session page admit this visitor? Wagtail's own `accept_request` for each restriction."""
+    visitor = _Visitor(user, django_session if django_session is not None else {})
+    return all(restriction.accept_request(visitor) for restriction in restrictions)
 
 
 # --- status and live windows ----------------------------------------------------------------------------------
 def room_status(session: LiveSessionPage, now: datetime | None = None) -> str:
-    """The host's choice once they made one; the schedule before that (docs/live-protocol.md)."""
-    status = RoomState.objects.filter(session=session).values_list("status", flat=True).first()
-    if status:
-        return status
-    now = now or timezone.now()
-    if now < session.start:
-        return RoomState.Status.SCHEDULED
-    return RoomState.Status.LIVE if now < session.end else RoomState.Status.ENDED
+    """The session's one status, read fresh (the room holds its page object for a whole connection): the host's
+    choice once they made one; the schedule before that (LiveSessionPage.status_for, docs/live-protocol.md)."""
+    return session.status_for(session.host_status_now(), now)
 
 
 def live_windows(session: LiveSessionPage) -> list[tuple[datetime, datetime | None]]:
@@ -183,7 +213,7 @@ def room_shared_state(*, session: LiveSessionPage, moderator: bool) -> dict:
             .order_by("-status", "-opened_at", "-pk").first())  # "open" sorts after "closed": -status puts it first
     announcements = list(Announcement.objects.filter(session=session).select_related("author")
                          [:SNAPSHOT_ANNOUNCEMENTS])
-    return {
+    shared = {
         "session": {
             "id": session.pk, "title": session.title, "status": room_status(session),
             "moderation": session.moderation_mode,
@@ -196,6 +226,13 @@ def room_shared_state(*, session: LiveSessionPage, moderator: bool) -> dict:
         "poll": payloads.poll(poll),
         "announcements": [payloads.announcement(a) for a in reversed(announcements)],
     }
+    if moderator:
+        # Exact sizes of the moderators' lists (the snapshot lists only the newest SNAPSHOT_QUESTIONS questions).
+        counts = dict.fromkeys(Question.Status.values, 0)
+        counts.update(Question.objects.filter(session=session).order_by().values_list("status")
+                      .annotate(n=Count("pk")).values_list("status", "n"))
+        shared["question_counts"] = counts
+    return shared
 
 
 def room_personal_state(*, session: LiveSessionPage, user, moderator: bool, shared: dict) -> dict:

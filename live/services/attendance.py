@@ -6,15 +6,19 @@ happens off that path: when a host ends the session, and on every `live_sweep_at
 minutes), which also covers sessions that end by their schedule. Reports are running totals, so repeating one is
 harmless (courses keeps the largest figure).
 """
+import logging
+import threading
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connections
 from django.utils import timezone
 
 from courses.models import LessonPage
 from courses.services import live_attendance_record
 from live.models import AttendanceSpan, LiveSessionPage
 from live.selectors.room import attendance_for_export
+
+logger = logging.getLogger(__name__)
 
 RECENT = timedelta(hours=24)
 
@@ -39,5 +43,21 @@ def attendance_report_recent(*, now=None) -> int:
                for session in LiveSessionPage.objects.filter(pk__in=list(session_ids)))
 
 
-def attendance_report_on_commit(session: LiveSessionPage) -> None:
-    transaction.on_commit(lambda: attendance_report_to_courses(session=session))
+def _report_quietly(session_id: int) -> None:
+    try:
+        session = LiveSessionPage.objects.filter(pk=session_id).first()
+        if session is not None:
+            attendance_report_to_courses(session=session)
+    except Exception:  # noqa: BLE001 - the sweep (live_sweep_attendance) reports the running totals again
+        logger.exception("live session %s: reporting attendance to courses failed; the sweep will retry", session_id)
+    finally:
+        connections.close_all()  # this thread's own database connection
+
+
+def attendance_report_in_background(*, session_id: int) -> threading.Thread:
+    """Report `session_id`'s attendance in a thread of its own (a session that just ended); a failure is logged and
+    repaired by the next sweep, since reports are running totals."""
+    thread = threading.Thread(target=_report_quietly, args=(session_id,), name=f"live-attendance-{session_id}",
+                              daemon=True)
+    thread.start()
+    return thread

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from academy import ratelimit
+from academy.text import text_clean
 from live import events, payloads
 from live.models import AgendaTopic, Announcement, LiveSessionPage, LiveWindow, Poll, PollChoice, Question, RoomState
 from live.models.room import (
@@ -39,6 +40,8 @@ ERROR_ASK_RATE = _("You are asking too fast: at most 3 questions a minute.")
 ERROR_ANNOUNCE_RATE = _("Too many announcements: wait a minute.")
 ERROR_CANNOT_BAN = _("Moderators and hosts cannot be banned.")
 ERROR_STATUS = _("The status must be “live” or “ended”.")
+ERROR_STATUS_FILTER = _("Unknown question status.")
+ERROR_SERVER = _("Something went wrong on the server; nothing was recorded. Please try again.")
 
 ASK_LIMIT, ASK_WINDOW = 3, 60
 ANNOUNCE_LIMIT, ANNOUNCE_WINDOW = 10, 60
@@ -55,12 +58,14 @@ def _require_moderator(session: LiveSessionPage, user) -> None:
         raise RoomError("forbidden", ERROR_FORBIDDEN)
 
 
-def clean_text(value, *, limit: int, field_name: str = "text") -> str:
+def clean_text(value, *, limit: int, field_name: str = "text", multiline: bool = True) -> str:
+    """academy.text's one rule for typed text (no control, bidirectional or invisible-only text), then the limit."""
     if not isinstance(value, str):
         raise RoomError("invalid", ERROR_TEXT_EMPTY, field=field_name)
-    value = value.replace("\r\n", "\n").strip()
-    if not value:
-        raise RoomError("invalid", ERROR_TEXT_EMPTY, field=field_name)
+    try:
+        value = text_clean(value, multiline=multiline)
+    except ValidationError:
+        raise RoomError("invalid", ERROR_TEXT_EMPTY, field=field_name) from None
     if len(value) > limit:
         raise RoomError("invalid", ERROR_TEXT_TOO_LONG % {"limit": limit}, field=field_name)
     return value
@@ -180,6 +185,28 @@ def question_set_topic(*, session, moderator, question_id, topic_id) -> Question
     return _moderate(session, moderator, question_id, change, "question.topic")
 
 
+# --- the moderators' queue, page by page ---------------------------------------------------------------------
+QUEUE_PAGE_MAX = 100
+
+
+def moderator_questions_page(*, session, moderator, status: str, before: int | None = None, limit: int = 50,
+                             search: str = "") -> dict:
+    """A page of the session's questions of one status, newest first, older than question `before` (a queue of
+    thousands: the snapshot holds only the newest SNAPSHOT_QUESTIONS), optionally containing `search`."""
+    _require_moderator(session, moderator)
+    if status not in Question.Status.values:
+        raise RoomError("invalid", ERROR_STATUS_FILTER, field="status")
+    limit = max(1, min(int(limit), QUEUE_PAGE_MAX))
+    questions = Question.objects.filter(session=session, status=status).select_related("author", "replied_by")
+    if before is not None:
+        questions = questions.filter(pk__lt=before)
+    search = text_clean(search, required=False)[:100] if isinstance(search, str) else ""
+    if search:
+        questions = questions.filter(text__icontains=search)
+    page = list(questions.order_by("-pk")[:limit + 1])
+    return {"questions": [payloads.question(q, moderator=True) for q in page[:limit]], "more": len(page) > limit}
+
+
 # --- topics, polls, announcements, bans, status --------------------------------------------------------------
 def topic_set(*, session, moderator, topic_id) -> AgendaTopic | None:
     _require_moderator(session, moderator)
@@ -205,12 +232,13 @@ def _close_poll(poll: Poll) -> None:
 
 def poll_open(*, session, moderator, question: str, kind: str, choices: list) -> Poll:
     _require_moderator(session, moderator)
-    question = clean_text(question, limit=POLL_QUESTION_MAX_LENGTH, field_name="question")
+    question = clean_text(question, limit=POLL_QUESTION_MAX_LENGTH, field_name="question", multiline=False)
     if kind not in Poll.Kind.values:
         raise RoomError("invalid", ERROR_POLL_CHOICES, field="kind")
     if not isinstance(choices, list) or not 2 <= len(choices) <= 10:
         raise RoomError("invalid", ERROR_POLL_NEEDS_CHOICES, field="choices")
-    texts = [clean_text(text, limit=POLL_CHOICE_MAX_LENGTH, field_name="choices") for text in choices]
+    texts = [clean_text(text, limit=POLL_CHOICE_MAX_LENGTH, field_name="choices", multiline=False)
+             for text in choices]
     with transaction.atomic():
         for open_poll in Poll.objects.select_for_update().filter(session=session, status=Poll.Status.OPEN):
             _close_poll(open_poll)
@@ -254,7 +282,7 @@ def room_user_ban(*, session, moderator, user_id, reason: str = ""):
         raise RoomError("not_found", ERROR_USER_NOT_FOUND, field="user")
     if session_can_moderate(session=session, user=user):
         raise RoomError("forbidden", ERROR_CANNOT_BAN)
-    reason = reason if isinstance(reason, str) else ""
+    reason = text_clean(reason, required=False) if isinstance(reason, str) else ""
     with transaction.atomic():
         try:
             ban = ban_create(session=session, user=user, by=moderator, reason=reason)
@@ -285,14 +313,16 @@ def session_status_set(*, session, moderator, status: str) -> str:
                 LiveWindow.objects.create(session=session, started_at=session.start, ended_at=now)
         state.status = status
         state.save()
-        if status == RoomState.Status.ENDED:
-            from live.services.attendance import attendance_report_on_commit
-
-            attendance_report_on_commit(session)
         windows = list(LiveWindow.objects.filter(session=session))
         events.emit(session_id=session.pk, name="session.status", data={
             "status": status,
             "started_at": payloads.ms(windows[0].started_at) if windows else None,
             "ended_at": payloads.ms(windows[-1].ended_at) if windows else None,
         })
+        if status == RoomState.Status.ENDED:
+            # After the event (on_commit callbacks run in order), in the background: the host's ack and everyone's
+            # "ended" never wait for, nor depend on, reporting the minutes to courses (the sweep redoes it).
+            from live.services.attendance import attendance_report_in_background
+
+            transaction.on_commit(lambda: attendance_report_in_background(session_id=session.pk), robust=True)
     return status

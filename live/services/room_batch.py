@@ -230,9 +230,17 @@ def room_batch_write(*, votes=(), answers=(), opens=(), closes=()) -> BatchResul
     return result
 
 
-def attendance_heartbeat(*, process: str) -> int:
-    """This process's open spans are alive: their `seen_at` moves to now."""
-    return AttendanceSpan.objects.filter(process=process, left_at__isnull=True).update(seen_at=timezone.now())
+def attendance_heartbeat(*, process: str, alive) -> int:
+    """This process's open spans whose sockets are `alive` (connection ids) move their `seen_at` to now; its other
+    open spans belong to connections that ended without closing them and end at their last `seen_at`."""
+    from django.db.models import F
+
+    alive = set(alive)
+    spans = AttendanceSpan.objects.filter(process=process, left_at__isnull=True)
+    ghosts = [c for c in spans.values_list("connection", flat=True) if c not in alive]
+    for chunk in _chunks(ghosts):
+        spans.filter(connection__in=chunk).update(left_at=F("seen_at"))
+    return spans.update(seen_at=timezone.now())
 
 
 def attendance_sweep(*, stale_after_seconds: int = 180) -> int:

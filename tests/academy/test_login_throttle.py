@@ -120,11 +120,11 @@ def test_log_in_page_asks_for_a_username_or_phone_number(client, home):
 
 
 def test_the_live_rooms_batched_admission_still_applies_with_these_backends(settings):
-    from live.selectors.joins import _permissions_are_model_backends
+    from live.selectors.joins import permissions_are_model_backends
 
-    assert _permissions_are_model_backends()
+    assert permissions_are_model_backends()
     settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "tests.academy.test_login_throttle.OwnRules"]
-    assert not _permissions_are_model_backends()
+    assert not permissions_are_model_backends()
 
 
 class OwnRules:

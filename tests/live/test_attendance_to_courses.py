@@ -1,4 +1,5 @@
 """Minutes attended in the live room count toward the courses whose live lesson links the session."""
+import time
 from datetime import timedelta
 
 import pytest
@@ -50,14 +51,22 @@ def test_a_session_no_course_requires_reports_nothing(home, volunteer):
     assert not LiveAttendanceFact.objects.exists()
 
 
-def test_the_host_ending_the_session_reports_the_minutes(home, volunteer, moderator, django_capture_on_commit_callbacks):
+def _wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "not reported in time"
+        time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_host_ending_the_session_reports_the_minutes_in_the_background(home, volunteer, moderator):
     session = _session_just_over()
     course = make_course(title="直播课程")
     make_lesson(course, kind="live", live_session=session, minutes_required=30)
     enrol(volunteer, course)
     _attend(session, volunteer, 40)
-    with django_capture_on_commit_callbacks(execute=True):
-        session_status_set(session=session, moderator=moderator, status="ended")
+    session_status_set(session=session, moderator=moderator, status="ended")
+    _wait_for(lambda: LiveAttendanceFact.objects.filter(user=volunteer, session_page=session).exists())
     assert LiveAttendanceFact.objects.get(user=volunteer, session_page=session).minutes == 40
 
 
@@ -69,3 +78,31 @@ def test_the_sweep_reports_recent_sessions(home, volunteer):
     _attend(session, volunteer, 35)
     call_command("live_sweep_attendance", stdout=open("/dev/null", "w"))
     assert LiveAttendanceFact.objects.get(user=volunteer, session_page=session).minutes == 35
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_ending_sends_the_ended_event_first_even_when_reporting_fails(home, moderator, volunteer, monkeypatch):
+    from channels.db import database_sync_to_async
+
+    from live.services import attendance
+    from tests.factories.live_room import command, receive, receive_until, room_communicator, room_reset, room_shutdown
+
+    def broken(**kwargs):  # a courses side that fails (its database, a bug): only the report may fail
+        raise RuntimeError("courses are unavailable")
+    monkeypatch.setattr(attendance, "live_attendance_record", broken)
+    await room_reset()
+    session = await database_sync_to_async(_session_just_over)()
+
+    def link():
+        course = make_course(title="直播课程")
+        make_lesson(course, kind="live", live_session=session, minutes_required=30)
+        _attend(session, volunteer, 40)
+    await database_sync_to_async(link)()
+    host, _, _ = await room_communicator(session, moderator)
+    assert (await receive(host))["type"] == "snapshot"
+    answer = await command(host, "session.status", "end", status="ended")
+    assert answer == {"type": "ack", "id": "end", "status": "ended"}
+    event = await receive_until(host, lambda m: m.get("name") == "session.status")
+    assert event["data"]["status"] == "ended"
+    await host.disconnect()
+    await room_shutdown()

@@ -204,3 +204,34 @@ async def test_asking_after_the_session_ended_is_refused(session, volunteer, mod
     assert refused["code"] == "closed"
     await mod.disconnect()
     await participant.disconnect()
+
+
+async def test_moderators_read_the_queue_page_by_page_with_exact_counts(moderator, volunteer):
+    session = await database_sync_to_async(make_live_session)(moderators=[moderator], moderation_mode="pre")
+
+    def many():
+        Question.objects.bulk_create([Question(session=session, author=volunteer, text=f"问题{i}", status="pending")
+                                      for i in range(620)])
+        Question.objects.create(session=session, author=volunteer, text="排班表怎么共享", status="approved")
+    await database_sync_to_async(many)()
+    mod, _, _ = await room_communicator(session, moderator)
+    snapshot = await receive(mod)
+    assert len(snapshot["questions"]) == 500
+    assert snapshot["question_counts"] == {"pending": 620, "approved": 1, "answered": 0, "dismissed": 0}
+    oldest = min(q["id"] for q in snapshot["questions"] if q["status"] == "pending")
+    page = await command(mod, "questions.list", "l1", status="pending", before=oldest, limit=100)
+    assert len(page["questions"]) == 100 and page["more"] is True
+    assert all(q["id"] < oldest and q["status"] == "pending" for q in page["questions"])
+    last = await command(mod, "questions.list", "l2", status="pending", before=min(q["id"] for q in page["questions"]),
+                         limit=100)
+    in_snapshot = sum(q["status"] == "pending" for q in snapshot["questions"])
+    assert len(last["questions"]) == 620 - in_snapshot - 100 and last["more"] is False
+    found = await command(mod, "questions.list", "l3", status="approved", search="排班")
+    assert [q["text"] for q in found["questions"]] == ["排班表怎么共享"]
+    assert (await command(mod, "questions.list", "l4", status="whatever"))["code"] == "invalid"
+    assert (await command(mod, "questions.list", "l5", status="pending", limit=1000))["field"] == "limit"
+    participant, _, _ = await room_communicator(session, volunteer)
+    assert "question_counts" not in await receive(participant)
+    assert (await command(participant, "questions.list", "p1", status="pending"))["code"] == "forbidden"
+    await mod.disconnect()
+    await participant.disconnect()

@@ -129,7 +129,7 @@ def test_session_status_properties_follow_the_clock(home):
     assert session.is_live(now + timedelta(minutes=90))
     assert not session.is_live(now + timedelta(hours=2))
     session.start, session.end = now - timedelta(hours=2), now - timedelta(hours=1)
-    assert session.is_past and session.status == "past"
+    assert session.is_past and session.status == "ended"
 
 
 def test_end_before_start_is_rejected(home):
@@ -263,3 +263,13 @@ def test_past_sessions_are_paginated(client, home):
     second = client.get("/live/?page=2").content.decode()
     assert "往期第13场" in second and "往期第14场" in second and "往期第01场" not in second
     assert client.get("/live/?page=abc").status_code == 200
+
+
+def test_a_session_counts_toward_courses_only_through_their_live_lessons():
+    """One way, not two: the session page no longer has course fields that did nothing."""
+    from live.models import LiveSessionPage
+
+    names = {field.name for field in LiveSessionPage._meta.get_fields()}
+    assert not {"linked_course", "minutes_for_attendance"} & names
+    form_fields = LiveSessionPage.get_edit_handler().get_form_class().base_fields
+    assert "linked_course" not in form_fields and "minutes_for_attendance" not in form_fields

@@ -9,7 +9,10 @@
   var config = JSON.parse(document.getElementById("live-room-config").textContent);
   var S = JSON.parse(document.getElementById("live-room-strings").textContent);
   var console_ = root.getAttribute("data-role") === "moderator";
-  var FINAL = { 4401: true, 4403: true, 4404: true, 4410: true };
+  // Close codes (docs/live-protocol.md): these end the visit with a message; 4412 (rights changed) starts afresh
+  // with a snapshot at once; every other code (4408, 4409, 4500, 1000-1015) reconnects with back-off and jitter.
+  var FINAL = { 4401: true, 4403: true, 4404: true, 4410: true, 4411: true };
+  var AFRESH = 4412, SERVER_ERROR = 4500;
 
   function fmt(text, value) { return text.replace("%s", value); }
   function $(selector, scope) { return (scope || root).querySelector(selector); }
@@ -30,6 +33,10 @@
   };
   var sortBy = "popular";
   var filter = "pending";
+  // Long queues stay responsive: at most `shown` questions are drawn (more on demand), optionally narrowed by a search.
+  var PAGE = 50, shown = PAGE, search = "";
+  var pendingNotice = null;  // the question whose "awaiting approval" notice is showing
+  var exhausted = {};  // console: "status|search" lists the server has no older questions for
 
   function applySnapshot(m) {
     state.seq = m.seq; state.epoch = m.epoch; state.role = m.role; state.me = m.me; state.session = m.session;
@@ -41,11 +48,16 @@
     state.poll = m.poll; state.myChoices = (m.poll && m.poll.my_choices) || [];
     state.announcements = m.announcements || [];
     state.participants = m.participants || 0;
+    state.counts = m.question_counts || null;  // moderators: exact sizes of the four lists
   }
 
   function upsertQuestion(q) {
     if (!q || !q.id) return;
     var known = state.questions.get(q.id);
+    if (state.counts && q.status && (!known || known.status !== q.status)) {
+      if (known && state.counts[known.status] > 0) state.counts[known.status] -= 1;
+      state.counts[q.status] = (state.counts[q.status] || 0) + 1;
+    }
     if (!console_ && q.status === "dismissed") { state.questions.delete(q.id); return; }
     state.questions.set(q.id, known ? Object.assign({}, known, q) : q);
   }
@@ -126,11 +138,15 @@
         showError(S["closed_" + e.code]);
         return;
       }
+      if (e.code === AFRESH) {
+        // Signed in again, or with other rights: a new snapshot, not a resume of what the old role saw.
+        state.seq = null; state.epoch = null; attempt = 0;
+      }
       if (Date.now() - openedAt > 10000) attempt = 0;
       var base = Math.min(30, Math.pow(2, attempt));
       var delay = base + Math.random() * base;
       attempt += 1;
-      setConnection(fmt(S.reconnecting, Math.round(delay)), false);
+      setConnection(fmt(e.code === SERVER_ERROR ? S.closed_4500 : S.reconnecting, Math.round(delay)), false);
       retryTimer = setTimeout(connect, delay * 1000);
     };
   }
@@ -199,6 +215,13 @@
     drawQuestions();
     drawPoll();
     if (console_) drawConsole(); else drawAnnouncements();
+    if (pendingNotice !== null) {
+      var asked = state.questions.get(pendingNotice);
+      if (!asked || asked.status !== "pending") {
+        pendingNotice = null;
+        $("[data-ask-feedback]").textContent = "";
+      }
+    }
   }
 
   function drawTopic() {
@@ -222,9 +245,16 @@
     box.hidden = latest.length === 0;
   }
 
+  function matches(q) {
+    if (!search) return true;
+    var who = q.author ? q.author.name : "";
+    return (q.text + " " + who + " " + (q.reply || "")).toLowerCase().indexOf(search) >= 0;
+  }
+
   function visibleQuestions() {
     var list = [];
     state.questions.forEach(function (q) {
+      if (!matches(q)) return;
       if (console_) { if (q.status === filter) list.push(q); return; }
       if (q.status === "approved" || q.status === "answered" || state.myQuestions.has(q.id)) list.push(q);
     });
@@ -240,7 +270,15 @@
   var nodes = new Map();
   function drawQuestions() {
     var listNode = $("[data-questions]");
-    var list = visibleQuestions();
+    var all = visibleQuestions();
+    var list = all.slice(0, shown);
+    var more = $("[data-more]");
+    if (more) {
+      var total = console_ && state.counts && !search ? Math.max(state.counts[filter] || 0, all.length) : all.length;
+      var further = console_ && (search || total > all.length) && !exhausted[filter + "|" + search];
+      more.parentNode.hidden = !(all.length > list.length || further);
+      more.textContent = fmt(S.show_more, Math.max(total - list.length, 0) || "…");
+    }
     var keep = new Set();
     list.forEach(function (q, index) {
       var signature = JSON.stringify(q) + state.myVotes.has(q.id) + sortBy;
@@ -255,13 +293,14 @@
       if (!keep.has(Number(child.getAttribute("data-id")))) child.remove();
     });
     if (!list.length) {
-      listNode.replaceChildren(el("li", { class: "room-empty muted" }, S.no_questions));
+      var empty = search ? S.no_match : (console_ ? S["empty_" + filter] : S.no_questions);
+      listNode.replaceChildren(el("li", { class: "room-empty muted" }, empty));
     }
     if (console_) {
       ["pending", "approved", "answered", "dismissed"].forEach(function (status) {
         var n = 0;
         state.questions.forEach(function (q) { if (q.status === status) n += 1; });
-        $("[data-count-" + status + "]").textContent = n;
+        $("[data-count-" + status + "]").textContent = state.counts ? Math.max(state.counts[status] || 0, n) : n;
       });
     }
   }
@@ -423,6 +462,15 @@
   }
 
   function drawConsole() {
+    // The session's buttons follow its status: the next thing a host would do is the primary one.
+    var status = state.session.status;
+    $all("[data-status-set]").forEach(function (b) {
+      var target = b.getAttribute("data-status-set");
+      var next = (status === "live") ? "ended" : "live";
+      b.classList.toggle("button-primary", target === next && status !== "ended");
+      b.disabled = target === status;
+      if (target === "live") b.textContent = status === "ended" ? S.restart : S.start;
+    });
     var select = $("[data-topic-select]");
     if (select && document.activeElement !== select) {
       select.replaceChildren(el("option", { value: "" }, S.no_topic));
@@ -453,12 +501,29 @@
       act("poll.open", { question: pollForm.question.value, kind: pollForm.kind.value, choices: choices })
         .then(function () { pollForm.reset(); }, function () {});
     });
-    $all("[data-filter]").forEach(function (b) {
-      b.addEventListener("click", function () {
-        filter = b.getAttribute("data-filter");
-        $all("[data-filter]").forEach(function (x) { x.setAttribute("aria-selected", x === b ? "true" : "false"); });
-        render();
+    var tabs = $all("[data-filter]");
+    function choose(b) {
+      filter = b.getAttribute("data-filter");
+      shown = PAGE;
+      tabs.forEach(function (x) {
+        x.setAttribute("aria-selected", x === b ? "true" : "false");
+        x.tabIndex = x === b ? 0 : -1;
       });
+      $("#console-questions").setAttribute("aria-labelledby", b.id);
+      render();
+    }
+    tabs.forEach(function (b, i) {
+      b.addEventListener("click", function () { choose(b); });
+      b.addEventListener("keydown", function (e) {  // arrow keys move between tabs (WAI-ARIA tabs pattern)
+        var step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+        if (!step) return;
+        var next = tabs[(i + step + tabs.length) % tabs.length];
+        next.focus(); choose(next);
+      });
+    });
+    var searchBox = $("[data-question-search]");
+    if (searchBox) searchBox.addEventListener("input", function () {
+      search = searchBox.value.trim().toLowerCase(); shown = PAGE; render();
     });
   }
 
@@ -478,6 +543,7 @@
         upsertQuestion(ack.question);
         form.reset(); updateLeft();
         $("[data-ask-feedback]").textContent = ack.question.status === "pending" ? S.asked_pending : S.asked;
+        pendingNotice = ack.question.status === "pending" ? ack.question.id : null;
         render();
       }, function () {});
     });
@@ -505,6 +571,23 @@
       }
     }
   }
+
+  // "Show more": the next page from what this screen holds, or (console) from the server once that is shown.
+
+  var moreButton = $("[data-more]");
+  if (moreButton) moreButton.addEventListener("click", function () {
+    var all = visibleQuestions();
+    if (!console_ || shown < all.length) { shown += PAGE; render(); return; }
+    var oldest = all.reduce(function (min, q) { return Math.min(min, q.id); }, Infinity);
+    var fields = { status: filter, limit: PAGE, search: search };
+    if (oldest !== Infinity) fields.before = oldest;
+    var key = filter + "|" + search;
+    act("questions.list", fields).then(function (ack) {
+      ack.questions.forEach(function (q) { if (!state.questions.has(q.id)) state.questions.set(q.id, q); });
+      if (!ack.more) exhausted[key] = true;
+      shown += PAGE; render();
+    }, function () {});
+  });
 
   $all("[data-sort]").forEach(function (b) {
     b.addEventListener("click", function () {
