@@ -112,7 +112,7 @@ INLINE = [
     ("<style> element", re.compile(r"<style[\s>]", re.I)),
     ("style attribute", re.compile(r"<[a-z][^>]*\sstyle\s*=", re.I)),
     ("on* event attribute", re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)),
-    ("javascript: URL", re.compile(r"javascript:", re.I)),
+    ("javascript: URL", re.compile(r"=\s*[\"']?\s*javascript:", re.I)),  # in an attribute (a sentence may name it)
 ]
 
 
