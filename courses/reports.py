@@ -89,13 +89,7 @@ def export_table(course: CoursePage) -> tuple[list[str], list[list]]:
         cells = [user.username, user.real_name, user.phone, user.organisation, user.city,
                  local(row.enrolment.enrolled_at).strftime("%Y-%m-%d %H:%M"), row.enrolment.get_source_display(),
                  row.percent, local(row.completed_at).strftime("%Y-%m-%d %H:%M") if row.completed_at else ""]
-        for lesson in report["lessons"]:
-            if lesson.pk in row.completed_lesson_ids:
-                cells.append(status_text["completed"])
-            elif lesson.pk in row.started_lesson_ids:
-                cells.append(status_text["in_progress"])
-            else:
-                cells.append(status_text["not_started"])
+        cells += [status_text[row.status_of(lesson.pk)] for lesson in report["lessons"]]
         table.append(cells)
     return header, table
 

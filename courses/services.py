@@ -131,6 +131,8 @@ def live_attendance_record(*, user, session_page_id: int, minutes: int) -> LiveA
         fact.refresh_from_db()
     lessons = LessonPage.objects.live().filter(kind=LessonPage.Kind.LIVE, live_session_id=session_page_id)
     for lesson in lessons:
+        if minutes and selectors.enrolment_for(user=user, course=lesson.course) is not None:
+            _progress_row(user=user, lesson=lesson)  # attending the session is taking the lesson: it is started
         completion.evaluate(user=user, lesson=lesson)
     return fact
 
