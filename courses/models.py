@@ -186,6 +186,11 @@ class LessonPage(RoutablePageMixin, CJKSearchMixin, Page):
         QUIZ = "quiz", _("Quiz")
         LIVE = "live", _("Live session attendance")
 
+    class AnswerReveal(models.TextChoices):
+        WHEN_SETTLED = "when_settled", _("Once the quiz is passed or no attempts are left")
+        ALWAYS = "always", _("After every attempt")
+        NEVER = "never", pgettext_lazy("answer key", "Never")
+
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.READING)
     module = models.CharField(
         _("module"), max_length=120, blank=True,
@@ -218,6 +223,10 @@ class LessonPage(RoutablePageMixin, CJKSearchMixin, Page):
     )
     max_attempts = models.PositiveSmallIntegerField(_("attempt limit"), default=3, help_text=_("0 means no limit."))
     shuffle = models.BooleanField(_("shuffle questions and choices"), default=False)
+    answer_reveal = models.CharField(
+        _("answer key shown"), max_length=12, choices=AnswerReveal.choices, default=AnswerReveal.WHEN_SETTLED,
+        help_text=_("After each attempt the learner always sees which questions they got wrong, and the explanations."),
+    )
     questions = StreamField([("question", QuestionBlock())], verbose_name=_("questions"), blank=True)
     # Live session attendance
     live_session = models.ForeignKey(
@@ -241,7 +250,7 @@ class LessonPage(RoutablePageMixin, CJKSearchMixin, Page):
         ),
         MultiFieldPanel(
             [FieldRowPanel([FieldPanel("pass_mark"), FieldPanel("max_attempts"), FieldPanel("shuffle")]),
-             FieldPanel("questions")],
+             FieldPanel("answer_reveal"), FieldPanel("questions")],
             heading=_("Quiz"),
         ),
         MultiFieldPanel(

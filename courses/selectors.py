@@ -73,3 +73,15 @@ def quiz_attempts_left(*, user, lesson: LessonPage) -> int | None:
         return None
     used = QuizAttempt.objects.filter(user=user, lesson=lesson, submitted_at__isnull=False).count()
     return max(0, lesson.max_attempts - used)
+
+
+def quiz_reveals_key(*, user, lesson: LessonPage) -> bool:
+    """May the learner see the quiz's answer key in their attempts' reviews? Per the quiz's setting: by default only
+    once they passed or have no attempt left, so a failed attempt cannot be copied into the next one."""
+    if lesson.answer_reveal == LessonPage.AnswerReveal.ALWAYS:
+        return True
+    if lesson.answer_reveal == LessonPage.AnswerReveal.NEVER:
+        return False
+    if QuizAttempt.objects.filter(user=user, lesson=lesson, passed=True).exists():
+        return True
+    return quiz_attempts_left(user=user, lesson=lesson) == 0
