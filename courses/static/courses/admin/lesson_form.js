@@ -1,4 +1,5 @@
-/* The lesson form in the Wagtail admin: show only the section of the chosen kind (reading, video, quiz, live).
+/* The page editor in the Wagtail admin (inserted by courses/wagtail_hooks.py for every page type).
+   The lesson form: show only the section of the chosen kind (reading, video, quiz, live).
    Sections are marked "lesson-kind lesson-kind-<kind>" in courses.models.LessonPage.content_panels. Without this
    script every section stays visible, as before. */
 (function () {
@@ -26,9 +27,33 @@
     show();
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setUp);
-  } else {
+  /* Accessibility gaps of the page editor (axe-core, serious): Draftail's text area has no accessible name and the
+     minimap's list scrolls without being reachable by keyboard. The editor is named by its panel's heading and the
+     list made focusable; both are rendered after load, hence the observer. */
+  function fixEditorAccessibility() {
+    document.querySelectorAll(".public-DraftEditor-content").forEach(function (editor) {
+      if (!editor.hasAttribute("aria-label") && !editor.hasAttribute("aria-labelledby")) {
+        var panel = editor.closest(".w-panel");
+        var heading = panel && panel.querySelector(".w-panel__heading[id]");
+        if (heading) editor.setAttribute("aria-labelledby", heading.id);
+      }
+      // Focusable already (contenteditable); said explicitly so its scrolling wrapper counts as keyboard-reachable.
+      if (!editor.hasAttribute("tabindex")) editor.setAttribute("tabindex", "0");
+    });
+    document.querySelectorAll(".w-minimap__list:not([tabindex])").forEach(function (list) {
+      list.setAttribute("tabindex", "0");
+    });
+  }
+
+  function start() {
     setUp();
+    fixEditorAccessibility();
+    new MutationObserver(fixEditorAccessibility).observe(document.body, {childList: true, subtree: true});
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();
