@@ -26,4 +26,8 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["sections"] = home_sections(request)
         context["upcoming_sessions"] = upcoming_live_sessions()
+        if request.user.is_authenticated:
+            from academy.learner_home import learner_home
+
+            context["mine"] = learner_home(user=request.user)
         return context

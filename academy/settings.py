@@ -273,6 +273,8 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "t
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 # Wagtail's own telemetry and update check reach foreign hosts: off.
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# No avatar from gravatar.com (blocked or slow in mainland China; nothing on our pages comes from another host).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 
 # --- Certificates -----------------------------------------------------------------------------------------------

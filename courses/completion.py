@@ -91,21 +91,9 @@ class CourseProgress:
 
     @property
     def next_lesson(self) -> LessonState | None:
-        """Continue where you left off: the first open, unfinished lesson after the one seen last; else the first."""
-        if not self.lessons:
-            return None
-        seen = [state for state in self.lessons if state.last_seen_at]
-        ordered = self.lessons
-        if seen:
-            last = max(seen, key=lambda state: state.last_seen_at)
-            if not last.completed and not last.locked:
-                return last
-            index = self.lessons.index(last)
-            ordered = self.lessons[index + 1:] + self.lessons[: index + 1]
-        for state in ordered:
-            if not state.completed and not state.locked:
-                return state
-        return None
+        """Continue learning: the first unfinished lesson the learner may open, in course order (None when none is
+        left). An earlier lesson left unfinished comes before a later one opened last."""
+        return next((state for state in self.lessons if not state.completed and not state.locked), None)
 
     def modules(self) -> list[dict]:
         """Lessons grouped by consecutive module titles, for the course page."""
@@ -121,6 +109,20 @@ class CourseProgress:
             if state.lesson.pk == lesson.pk:
                 return state
         return None
+
+
+def lesson_status(*, completed: bool, opened: bool) -> str:
+    """The one rule for a lesson's status, shown on the learner's pages and in the organisers' report.
+
+    Completed when the lesson's facts say so (or it was recorded complete); in progress once the learner opened it
+    (a LessonProgress row) or attempted its quiz; not started otherwise — facts gathered elsewhere (a handbook
+    chapter read, minutes in a live session) do not make a lesson the learner never opened "in progress".
+    """
+    if completed:
+        return COMPLETED
+    if opened:
+        return IN_PROGRESS
+    return NOT_STARTED
 
 
 def _read_chapter_ids(user) -> set[int]:
@@ -194,10 +196,10 @@ def course_progress(*, user, course: CoursePage, lessons=None) -> CourseProgress
             confirmed=bool(row and row.confirmed_at),
         )
         passed = any(a.passed for a in lesson_attempts)
-        if (row and row.completed_at) or _complete_from_facts(lesson, state, row, passed):
-            state.status = COMPLETED
-        elif row or lesson_attempts or state.chapters_read or state.minutes_attended:
-            state.status = IN_PROGRESS
+        state.status = lesson_status(
+            completed=bool(row and row.completed_at) or _complete_from_facts(lesson, state, row, passed),
+            opened=row is not None or bool(lesson_attempts),
+        )
         states.append(state)
 
     by_pk = {state.lesson.pk: state for state in states}
@@ -304,6 +306,10 @@ class LearnerRow:
     started_lesson_ids: set
     percent: int
     completed_at: datetime | None
+
+    def status_of(self, lesson_id: int) -> str:
+        """The lesson's status for this learner, by the same rule as the learner's own pages (lesson_status)."""
+        return lesson_status(completed=lesson_id in self.completed_lesson_ids, opened=lesson_id in self.started_lesson_ids)
 
 
 def course_report_rows(*, course: CoursePage, lessons=None) -> list[LearnerRow]:

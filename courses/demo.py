@@ -3,8 +3,11 @@ has finished 志愿者上岗培训 (readings with their handbook chapters, the q
 三社联动线上抗疫实务 (the first reading done, the video 40% watched). Everything demo-volunteer did goes through
 the courses services, so completion is decided as for anyone. Idempotent.
 """
+import json
+import math
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -16,31 +19,30 @@ from courses.models import CoursePage, LessonPage, LessonProgress
 from handbook.models import ChapterPage
 from handbook.services import chapter_mark_read
 
-DEMO_VIDEO_SECONDS = 60
+DEMO_VIDEO_FILE = Path(__file__).resolve().parent / "demo_media" / "three-kinds-of-linkage.mp4"
 DEMO_VOLUNTEER_WATCHED = 40  # percent of the demo video that demo-volunteer has watched in the unfinished course
 
 
-def demo_video_document():
-    """The demo's stand-in recording: a generated one-minute audio track (no video can be made offline without
-    ffmpeg); the local player tracks it exactly as it tracks an uploaded MP4. Organisers replace it in the admin."""
-    import wave
-    import math
-    from io import BytesIO
+def demo_video_seconds() -> int:
+    """The committed demo video's real duration, written beside it by scripts/make_demo_video.py."""
+    return json.loads(DEMO_VIDEO_FILE.with_suffix(".json").read_text())["seconds"]
 
+
+def demo_video_label(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} 分 {rest} 秒" if minutes else f"{rest} 秒"
+
+
+def demo_video_document():
+    """The demo's short video: the committed MP4 made by scripts/make_demo_video.py (slides and a Mandarin
+    narration); load_demo needs neither ffmpeg nor espeak-ng. Organisers replace it in the admin."""
     from wagtail.documents.models import Document
 
     existing = Document.objects.filter(title="演示视频：危机中的三种联动").first()
     if existing is not None:
         return existing
-    buffer = BytesIO()
-    rate = 8000
-    with wave.open(buffer, "wb") as track:
-        track.setnchannels(1)
-        track.setsampwidth(1)
-        track.setframerate(rate)
-        tone = bytes(128 + int(6 * math.sin(2 * math.pi * 220 * i / rate)) for i in range(rate))
-        track.writeframes(tone * DEMO_VIDEO_SECONDS)
-    return make_video_document(title="演示视频：危机中的三种联动", content=buffer.getvalue(), name="three-kinds-of-linkage.wav")
+    return make_video_document(title="演示视频：危机中的三种联动", content=DEMO_VIDEO_FILE.read_bytes(),
+                               name=DEMO_VIDEO_FILE.name)
 
 
 def _live_session_page(slug: str):
@@ -70,7 +72,10 @@ def build_demo_course(data: dict, *, parent=None) -> CoursePage:
                 chapters = [ChapterPage.objects.filter(slug=slug).first() for slug in item.get("chapters", [])]
                 fields["chapters"] = [chapter for chapter in chapters if chapter is not None]
             elif kind == LessonPage.Kind.VIDEO:
-                fields.update(video=demo_video_document(), required_percent=item["required_percent"])
+                seconds = demo_video_seconds()
+                fields.update(video=demo_video_document(), required_percent=item["required_percent"],
+                              estimated_minutes=math.ceil(seconds / 60),
+                              body=item["body"].replace("{duration}", demo_video_label(seconds)))
             elif kind == LessonPage.Kind.QUIZ:
                 fields.update(questions=item["questions"], pass_mark=item["pass_mark"],
                               max_attempts=item["max_attempts"], shuffle=item["shuffle"])
@@ -124,6 +129,6 @@ def load_demo(*, users, log):
         services.lesson_open(user=volunteer, lesson=video)
         # Progress is credited no faster than the media plays: the viewing started the video's length ago.
         services.video_progress_record(user=volunteer, lesson=video, seconds=0,
-                                       now=timezone.now() - timedelta(seconds=DEMO_VIDEO_SECONDS))
+                                       now=timezone.now() - timedelta(seconds=demo_video_seconds()))
         services.video_progress_record(user=volunteer, lesson=video, percent=DEMO_VOLUNTEER_WATCHED)
         log(f"courses: demo-volunteer watched {DEMO_VOLUNTEER_WATCHED}% of “{video.title}”")

@@ -165,10 +165,16 @@ class CoursePage(RoutablePageMixin, CJKSearchMixin, Page):
 
 
 class LessonPageForm(WagtailAdminPageForm):
-    """Prerequisites are chosen among the other lessons of the same course."""
+    """Prerequisites are chosen among the other lessons of the same course; the text editor has a Chinese
+    placeholder (Draftail's own comes from a JavaScript catalogue we cannot extend)."""
+
+    BODY_PLACEHOLDER = _("Write the lesson text here; type “/” to insert a heading, list or image.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        body = self.fields.get("body")
+        if body is not None and hasattr(body.widget, "options"):
+            body.widget.options = {**body.widget.options, "placeholder": self.BODY_PLACEHOLDER}
         field = self.fields.get("prerequisites")
         if field is None:
             return
@@ -185,6 +191,11 @@ class LessonPage(RoutablePageMixin, CJKSearchMixin, Page):
         VIDEO = "video", _("Video")
         QUIZ = "quiz", _("Quiz")
         LIVE = "live", _("Live session attendance")
+
+    class AnswerReveal(models.TextChoices):
+        WHEN_SETTLED = "when_settled", _("Once the quiz is passed or no attempts are left")
+        ALWAYS = "always", _("After every attempt")
+        NEVER = "never", pgettext_lazy("answer key", "Never")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.READING)
     module = models.CharField(
@@ -218,6 +229,10 @@ class LessonPage(RoutablePageMixin, CJKSearchMixin, Page):
     )
     max_attempts = models.PositiveSmallIntegerField(_("attempt limit"), default=3, help_text=_("0 means no limit."))
     shuffle = models.BooleanField(_("shuffle questions and choices"), default=False)
+    answer_reveal = models.CharField(
+        _("answer key shown"), max_length=12, choices=AnswerReveal.choices, default=AnswerReveal.WHEN_SETTLED,
+        help_text=_("After each attempt the learner always sees which questions they got wrong, and the explanations."),
+    )
     questions = StreamField([("question", QuestionBlock())], verbose_name=_("questions"), blank=True)
     # Live session attendance
     live_session = models.ForeignKey(
@@ -231,22 +246,24 @@ class LessonPage(RoutablePageMixin, CJKSearchMixin, Page):
         FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("required")]),
         FieldPanel("body"),
         FieldPanel("prerequisites", widget=forms.CheckboxSelectMultiple),
+        # Each kind's section carries "lesson-kind-<kind>": courses/static/courses/admin/lesson_form.js shows only the
+        # chosen kind's section (all stay visible without the script).
         MultiFieldPanel(
             [InlinePanel("chapter_links", label=_("Handbook chapter"))],
-            heading=_("Reading: handbook chapters to read"),
+            heading=_("Reading: handbook chapters to read"), classname="lesson-kind lesson-kind-reading",
         ),
         MultiFieldPanel(
             [FieldPanel("video"), FieldPanel("embed_url"), FieldPanel("required_percent")],
-            heading=_("Video"),
+            heading=_("Video"), classname="lesson-kind lesson-kind-video",
         ),
         MultiFieldPanel(
             [FieldRowPanel([FieldPanel("pass_mark"), FieldPanel("max_attempts"), FieldPanel("shuffle")]),
-             FieldPanel("questions")],
-            heading=_("Quiz"),
+             FieldPanel("answer_reveal"), FieldPanel("questions")],
+            heading=_("Quiz"), classname="lesson-kind lesson-kind-quiz",
         ),
         MultiFieldPanel(
             [LiveSessionChooserPanel("live_session", LIVE_SESSION_PAGE_TYPE), FieldPanel("minutes_required")],
-            heading=_("Live session attendance"),
+            heading=_("Live session attendance"), classname="lesson-kind lesson-kind-live",
         ),
     ]
     # The quiz questions (and their answer key) are never indexed: only the lesson's body is searchable.

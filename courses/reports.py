@@ -78,17 +78,12 @@ def export_table(course: CoursePage) -> Table:
     headers = [_("Username"), _("Name"), _("Phone"), _("Organisation"), _("City"), _("Enrolled at"), _("Source"),
                _("Progress (%)"), _("Completed at")] + [lesson.title for lesson in report["lessons"]]
     table = Table(title=course.slug or "course", headers=headers)
+    status_text = {"completed": _("Completed"), "in_progress": _("In progress"), "not_started": _("Not started")}
     for row in report["rows"]:
         user = row.enrolment.user
         cells = [user.username, user.real_name, user.phone, user.organisation, user.city, row.enrolment.enrolled_at,
                  row.enrolment.get_source_display(), row.percent, row.completed_at]
-        for lesson in report["lessons"]:
-            if lesson.pk in row.completed_lesson_ids:
-                cells.append(_("Completed"))
-            elif lesson.pk in row.started_lesson_ids:
-                cells.append(_("In progress"))
-            else:
-                cells.append(_("Not started"))
+        cells += [status_text[row.status_of(lesson.pk)] for lesson in report["lessons"]]
         table.rows.append(cells)
     return table
 
@@ -101,19 +96,41 @@ def summary_table() -> Table:
     return Table(title="courses", headers=headers, rows=rows)
 
 
+LABEL_CHAR_WIDTH = 14  # px of one CJK character at the chart's font size (13 px)
+LABEL_LINE_HEIGHT = 16
+LABEL_MAX_LINES = 4
+
+
+def _label_lines(label: str, label_width: int) -> list[str]:
+    """A label wrapped to the label column (long lesson titles are wrapped, not cut; only past four lines…)."""
+    per_line = max(4, (label_width - 12) // LABEL_CHAR_WIDTH)
+    lines = [label[i:i + per_line] for i in range(0, len(label), per_line)] or [""]
+    if len(lines) > LABEL_MAX_LINES:
+        lines = lines[:LABEL_MAX_LINES]
+        lines[-1] = lines[-1][:-1] + "…"
+    return lines
+
+
 def svg_bars(bars: list[Bar], *, width: int = 640, row_height: int = 28, label_width: int = 220, title: str = "") -> dict:
     """Geometry for a horizontal bar chart drawn as inline SVG by templates/courses/admin/bars.svg.html."""
     largest = max([bar.secondary or 0 for bar in bars] + [bar.value for bar in bars] + [1])
     plot = width - label_width - 60
     items = []
-    for index, bar in enumerate(bars):
-        y = index * row_height
+    y = 0
+    for bar in bars:
+        lines = _label_lines(bar.label, label_width)
+        height = row_height + (len(lines) - 1) * LABEL_LINE_HEIGHT
+        bar_y = y + (height - (row_height - 8)) / 2
+        first_line_y = y + height / 2 - (len(lines) - 1) * LABEL_LINE_HEIGHT / 2 + 4.5
         items.append({
-            "label": bar.label if len(bar.label) <= 18 else bar.label[:17] + "…",
-            "full_label": bar.label, "value": bar.value, "secondary": bar.secondary, "y": y, "text_y": y + row_height * 0.65,
+            "label": bar.label, "lines": [{"text": text, "y": round(first_line_y + i * LABEL_LINE_HEIGHT, 1)}
+                                          for i, text in enumerate(lines)],
+            "full_label": bar.label, "value": bar.value, "secondary": bar.secondary, "y": y, "bar_y": round(bar_y, 1),
+            "text_y": round(bar_y + (row_height - 8) / 2 + 4.5, 1),
             "width": round(plot * bar.value / largest, 1),
             "secondary_width": round(plot * (bar.secondary or 0) / largest, 1) if bar.secondary is not None else None,
             "value_x": label_width + round(plot * max(bar.value, bar.secondary or 0) / largest, 1) + 6,
         })
-    return {"items": items, "width": width, "height": max(row_height * len(bars), row_height),
+        y += height
+    return {"items": items, "width": width, "height": max(y, row_height),
             "label_width": label_width, "bar_height": row_height - 8, "title": title}

@@ -72,3 +72,15 @@ def quiz_attempts_left(*, user, lesson: LessonPage) -> int | None:
 def video_seconds_credited(*, user, lesson) -> float:
     """Seconds of the lesson's video the server has credited to `user` (0 before the first heartbeat)."""
     return LessonProgress.objects.filter(user=user, lesson=lesson).values_list("watched_seconds", flat=True).first() or 0.0
+
+
+def quiz_reveals_key(*, user, lesson: LessonPage) -> bool:
+    """May the learner see the quiz's answer key in their attempts' reviews? Per the quiz's setting: by default only
+    once they passed or have no attempt left, so a failed attempt cannot be copied into the next one."""
+    if lesson.answer_reveal == LessonPage.AnswerReveal.ALWAYS:
+        return True
+    if lesson.answer_reveal == LessonPage.AnswerReveal.NEVER:
+        return False
+    if QuizAttempt.objects.filter(user=user, lesson=lesson, passed=True).exists():
+        return True
+    return quiz_attempts_left(user=user, lesson=lesson) == 0

@@ -25,7 +25,7 @@ ERROR_LESSON_LOCKED = _("This lesson opens when the lessons before it are comple
 ERROR_WRONG_KIND = _("This action does not apply to this lesson.")
 ERROR_NO_ATTEMPTS_LEFT = _("You have used all your attempts at this quiz.")
 ERROR_NO_OPEN_ATTEMPT = _("This attempt is no longer open: start a new one.")
-ERROR_UNANSWERED = _("Answer every question before you submit.")
+ERROR_UNANSWERED = _("Answer question %(numbers)s before you submit.")
 ERROR_BAD_ANSWER = _("One of the answers is not a choice of its question.")
 ERROR_BAD_PERCENT = _("The watched percentage must be between 0 and 100.")
 ERROR_BAD_SECONDS = _("The seconds watched must be a number between 0 and the length of the video.")
@@ -179,6 +179,8 @@ def live_attendance_record(*, user, session_page_id: int, minutes: int) -> LiveA
         fact.refresh_from_db()
     lessons = LessonPage.objects.live().filter(kind=LessonPage.Kind.LIVE, live_session_id=session_page_id)
     for lesson in lessons:
+        if minutes and selectors.enrolment_for(user=user, course=lesson.course) is not None:
+            _progress_row(user=user, lesson=lesson)  # attending the session is taking the lesson: it is started
         completion.evaluate(user=user, lesson=lesson)
     return fact
 
@@ -226,6 +228,11 @@ def quiz_attempt_start(*, user, lesson: LessonPage) -> QuizAttempt:
     return attempt
 
 
+def _says_multiple(text: str) -> bool:
+    """The question text already tells the learner to choose several (the editor wrote "（多选）")."""
+    return any(word in text for word in ("多选", "多项", "choose all", "select all"))
+
+
 def quiz_questions_for(attempt: QuizAttempt) -> list[dict]:
     """The attempt's questions in its order, with their choices in its order: texts only, no answer key."""
     blocks = {block.id: block.value for block in attempt.lesson.specific.questions}
@@ -240,17 +247,29 @@ def quiz_questions_for(attempt: QuizAttempt) -> list[dict]:
             "number": position,
             "text": value["text"],
             "multiple": value["kind"] == "multiple",
+            "says_multiple": _says_multiple(value["text"]),
             "choices": [{"value": index, "text": choices[index]["text"]} for index in item["choices"] if index < len(choices)],
         })
     return questions
 
 
 def _parse_answers(attempt: QuizAttempt, data) -> dict[str, list[int]]:
+    """The answers by question id. Unanswered questions are refused together, naming them: the error's params carry
+    their numbers (as shown) and ids, so the form can mark each one."""
     answers = {}
-    for question in quiz_questions_for(attempt):
-        raw = data.getlist(f"q-{question['id']}") if hasattr(data, "getlist") else data.get(question["id"], [])
-        if not raw:
-            raise ValidationError(ERROR_UNANSWERED)
+    questions = quiz_questions_for(attempt)
+
+    def raw_answer(question):
+        return data.getlist(f"q-{question['id']}") if hasattr(data, "getlist") else data.get(question["id"], [])
+
+    unanswered = [question for question in questions if not raw_answer(question)]
+    if unanswered:
+        raise ValidationError(ERROR_UNANSWERED, code="unanswered", params={
+            "numbers": "、".join(str(question["number"]) for question in unanswered),
+            "ids": [question["id"] for question in unanswered],
+        })
+    for question in questions:
+        raw = raw_answer(question)
         try:
             chosen = sorted({int(value) for value in raw})
         except (TypeError, ValueError):
@@ -294,8 +313,12 @@ def quiz_attempt_submit(*, user, lesson: LessonPage, attempt_id: int, data) -> Q
     return attempt
 
 
-def quiz_review(attempt: QuizAttempt) -> list[dict]:
-    """A submitted attempt's questions with the learner's answers, the correct choices and the explanations."""
+def quiz_review(attempt: QuizAttempt, *, reveal_key: bool = True) -> list[dict]:
+    """A submitted attempt's questions with the learner's answers, whether each was right, and the explanations.
+
+    The correct choices are included only with `reveal_key` (courses.selectors.quiz_reveals_key decides): without
+    it every choice's `correct` is None, so a failed attempt marks the wrong answers without giving the key away.
+    """
     if not attempt.is_submitted:
         raise ValidationError(ERROR_NO_OPEN_ATTEMPT)
     blocks = {block.id: block.value for block in attempt.lesson.specific.questions}
@@ -309,7 +332,7 @@ def quiz_review(attempt: QuizAttempt) -> list[dict]:
             "explanation": value["explanation"],
             "is_correct": chosen == correct,
             "choices": [
-                {**choice, "chosen": choice["value"] in chosen, "correct": choice["value"] in correct}
+                {**choice, "chosen": choice["value"] in chosen, "correct": (choice["value"] in correct) if reveal_key else None}
                 for choice in question["choices"]
             ],
         })

@@ -127,10 +127,11 @@ def _lesson_response(request, lesson, access, extra=None, status=200):
         })
     extra = extra or {}
     chosen = extra.pop("chosen", None)
-    if chosen:
-        for question in context.get("questions", []):
-            for choice in question["choices"]:
-                choice["checked"] = str(choice["value"]) in chosen.get(question["id"], [])
+    unanswered = set(extra.pop("unanswered", []))
+    for question in context.get("questions", []):
+        question["unanswered"] = question["id"] in unanswered
+        for choice in question["choices"]:
+            choice["checked"] = bool(chosen) and str(choice["value"]) in chosen.get(question["id"], [])
     context.update(extra)
     response = lesson.render(request, context_overrides=context)
     response.status_code = status
@@ -233,9 +234,12 @@ def quiz_submit(request, lesson):
     try:
         attempt = services.quiz_attempt_submit(user=request.user, lesson=lesson, attempt_id=attempt_id, data=request.POST)
     except ValidationError as exc:
-        # Keep what the learner chose: re-render the form with their answers and the error.
+        # Keep what the learner chose: re-render the form with their answers, the error and the questions to answer.
         chosen = {key[2:]: request.POST.getlist(key) for key in request.POST if key.startswith("q-")}
-        return _lesson_response(request, lesson, access, {"quiz_error": _error_text(exc), "chosen": chosen}, status=400)
+        unanswered = (exc.params or {}).get("ids", []) if hasattr(exc, "params") else []
+        return _lesson_response(request, lesson, access, {
+            "quiz_error": _error_text(exc), "chosen": chosen, "unanswered": unanswered,
+        }, status=400)
     return redirect(lesson.url + f"attempts/{attempt.number}/")
 
 
@@ -248,12 +252,14 @@ def quiz_attempt_result(request, lesson, number):
         raise Http404
     course = lesson.course
     progress = completion.course_progress(user=request.user, course=course)
+    reveal_key = selectors.quiz_reveals_key(user=request.user, lesson=lesson)
     return TemplateResponse(request, "courses/quiz_result.html", {
         "page": lesson,
         "self": lesson,
         "course": course,
         "attempt": attempt,
-        "review": services.quiz_review(attempt),
+        "review": services.quiz_review(attempt, reveal_key=reveal_key),
+        "reveal_key": reveal_key,
         "progress": progress,
         "state": progress.state_of(lesson),
         "attempts_left": selectors.quiz_attempts_left(user=request.user, lesson=lesson),

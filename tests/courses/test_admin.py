@@ -30,7 +30,8 @@ def test_a_reading_lesson_with_a_prerequisite_is_created_through_the_admin(clien
         "title": "第二课", "slug": "second", "kind": "reading", "module": "", "estimated_minutes": 10,
         "required": "on", "body": rich_text("<p>正文</p>"),
         "chapter_links": inline_formset([]), "required_percent": 80, "pass_mark": 60, "max_attempts": 3,
-        "questions": streamfield([]), "minutes_required": 30, "action-publish": "publish",
+        "answer_reveal": "when_settled", "questions": streamfield([]), "minutes_required": 30,
+        "action-publish": "publish",
     })
     data["prerequisites"] = [reading.pk]
     response = client.post(reverse("wagtailadmin_pages:add", args=["courses", "lessonpage", course.pk]), data)

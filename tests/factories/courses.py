@@ -14,10 +14,12 @@ from courses.builders import (  # noqa: F401  (re-exported)
 from courses.builders import make_course as _make_course
 from courses.builders import make_course_index as _make_course_index
 from courses.demo import (  # noqa: F401  (re-exported)
-    DEMO_VIDEO_SECONDS,
+    DEMO_VIDEO_FILE,
     DEMO_VOLUNTEER_WATCHED,
     build_demo_course,
     demo_video_document,
+    demo_video_label,
+    demo_video_seconds,
     load_demo,
 )
 from courses.models import CourseIndexPage, CoursePage, Enrolment
