@@ -29,6 +29,12 @@ def lesson_access(*, user, lesson: LessonPage, course: CoursePage | None = None)
     return LessonAccess(True, "", progress, state)
 
 
+def enrolment_for(*, user, course: CoursePage) -> Enrolment | None:
+    if not user.is_authenticated:
+        return None
+    return Enrolment.objects.filter(user=user, course=course).first()
+
+
 def learner_courses(*, user) -> list[completion.CourseProgress]:
     """My learning: the user's enrolments, most recent first, with progress."""
     enrolments = (

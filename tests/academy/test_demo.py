@@ -58,7 +58,7 @@ def test_load_demo_builds_the_whole_demo_with_tests_hidden(settings):
     assert ChapterPage.objects.live().count() >= 10
     assert LiveSessionPage.objects.count() >= 2 and Question.objects.exists()
     assert Certificate.objects.filter(holder__username="demo-volunteer", course_title="志愿者上岗培训").exists()
-    assert list(Path(settings.MEDIA_ROOT).rglob("*.wav"))  # the demo video's stand-in went to the test's media
+    assert list(Path(settings.MEDIA_ROOT).rglob("*.mp4"))  # the demo video went to the test's media
 
 
 def test_the_hook_really_hides_the_test_package():

@@ -54,10 +54,10 @@ def test_completed_lesson_is_completed_on_page_and_report(volunteer, course, rea
 
 def test_report_export_writes_the_same_status_words_as_the_page(volunteer, course, reading, quiz, enrolled):
     services.lesson_open(user=volunteer, lesson=reading)
-    header, table = reports.export_table(course)
-    row = table[0]
-    assert row[header.index(reading.title)] == "进行中"
-    assert row[header.index(quiz.title)] == "未开始"
+    table = reports.export_table(course)
+    row = table.rows[0]
+    assert row[table.headers.index(reading.title)] == "进行中"
+    assert row[table.headers.index(quiz.title)] == "未开始"
 
 
 def test_continue_goes_to_the_first_unfinished_lesson_not_the_last_opened(volunteer, course, reading, enrolled):
