@@ -39,7 +39,7 @@ RESERVED_SLUGS = {"my", "review", "proofs"}
 class VolunteerCategory(models.Model):
     """A kind of volunteer work (医疗, 心理, 社工, 防控, 消杀, 物资配送 …), reused by every campaign."""
 
-    name = models.CharField(_("name"), max_length=40, unique=True)
+    name = models.CharField(_("category name"), max_length=40, unique=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
 
     panels = [FieldPanel("name"), FieldPanel("description")]
@@ -86,7 +86,7 @@ class QuestionBlock(blocks.StructBlock):
     )
     choices = blocks.ListBlock(blocks.CharBlock(max_length=100), label=_("choices"), required=False,
                                help_text=_("For single and multiple choice questions."))
-    required = blocks.BooleanBlock(label=_("required"), required=False, default=True)
+    required = blocks.BooleanBlock(label=_("answer required"), required=False, default=True)
 
     class Meta:
         icon = "help"
@@ -121,7 +121,7 @@ class CampaignPage(Page):
         ], heading=_("Dates")),
         InlinePanel("needs", label=_("Categories needed"), min_num=1),
         FieldPanel("questions"),
-        MultiFieldPanel([FieldPanel("privacy_notice"), FieldPanel("retention_days")], heading=_("Privacy")),
+        MultiFieldPanel([FieldPanel("privacy_notice"), FieldPanel("retention_days")], heading=_("Privacy and retention")),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("purpose"), index.SearchField("area"), index.SearchField("community"),
@@ -246,7 +246,7 @@ class Application(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
         NEEDS_INFO = "needs_info", _("More information needed")
-        APPROVED = "approved", _("Approved")
+        APPROVED = "approved", _("Accepted")
         REJECTED = "rejected", _("Not accepted")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -356,8 +356,8 @@ class AuditEntry(models.Model):
         RESUBMITTED = "resubmitted", _("Resubmitted")
         CLAIMED = "claimed", _("Claimed for review")
         RELEASED = "released", _("Claim released")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+        APPROVED = "approved", _("Accepted")
+        REJECTED = "rejected", _("Turned down")
         NEEDS_INFO = "needs_info", _("Asked for more information")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         TEAM = "team", _("Assigned to a team")
@@ -385,8 +385,29 @@ class ReviewerNote(models.Model):
         ordering = ["at", "id"]
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files under PRIVATE_MEDIA_ROOT (read when used, so tests and deployments can move it); no public URL."""
+
+    @property
+    def base_location(self):
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self):
+        import os
+
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+
+_PRIVATE_STORAGE = PrivateStorage()
+
+
 def private_storage():
-    return FileSystemStorage(location=str(settings.PRIVATE_MEDIA_ROOT), base_url=None)
+    return _PRIVATE_STORAGE
 
 
 def proof_path(instance, filename):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from academy.accounts.phones import phone_normalise
 from academy.notifications import notify
-from academy.text import text_clean
+from academy.text import text_clean, text_is_blank
 from courses.models import Enrolment
 from courses.services import enrolment_create
 from volunteers.models import (
@@ -42,7 +42,7 @@ ERROR_CONSENT = _("Read the privacy notice and agree to it to submit.")
 ERROR_NO_CATEGORY = _("Choose at least one category.")
 ERROR_BAD_CATEGORY = _("One of the categories is not part of this campaign.")
 ERROR_BAD_CHOICE = _("One of the choices is not on the list.")
-ERROR_REQUIRED = _("This field is required.")
+ERROR_REQUIRED = _("Please fill in this field.")
 ERROR_ANSWER_REQUIRED = _("Answer every required question.")
 ERROR_ANSWER_INVALID = _("One of the answers is not valid.")
 ERROR_PROOF_TYPE = _("Proof files must be PDF, JPEG, PNG or WebP.")
@@ -418,7 +418,7 @@ def application_approve(*, application: Application, reviewer, need: CampaignNee
 
 def application_reject(*, application: Application, reviewer, reason: str) -> Application:
     reason = _clean_text(reason, max_length=1000, multiline=True)
-    if not reason:
+    if text_is_blank(reason):
         raise ValidationError(ERROR_REASON_REQUIRED)
     with transaction.atomic():
         application = _decide(application.pk, reviewer, Application.State.REJECTED, message=reason)
@@ -429,7 +429,7 @@ def application_reject(*, application: Application, reviewer, reason: str) -> Ap
 
 def application_request_info(*, application: Application, reviewer, message: str) -> Application:
     message = _clean_text(message, max_length=1000, multiline=True)
-    if not message:
+    if text_is_blank(message):
         raise ValidationError(ERROR_REASON_REQUIRED)
     with transaction.atomic():
         application = _decide(application.pk, reviewer, Application.State.NEEDS_INFO, message=message)

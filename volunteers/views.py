@@ -317,7 +317,7 @@ def roster_headers():
 
 
 def stage_names():
-    return [("applied", _("Applied")), ("in_review", _("In review")), ("approved", _("Approved")),
+    return [("applied", _("Applied")), ("in_review", _("In review")), ("approved", _("Accepted")),
             ("in_training", _("In training")), ("certified", _("Certified")), ("assigned", _("Assigned"))]
 
 
