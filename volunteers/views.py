@@ -301,10 +301,10 @@ def roster(request, slug, fmt):
     if (response := _require_manager(request)) is not None:
         return response
     campaign = _campaign(slug)
-    stage_names = dict(stage_names())
+    names = dict(stage_names())
     rows = selectors.roster(campaign=campaign)
     for row in rows:
-        row[10] = stage_names.get(row[10], row[10])
+        row[10] = names.get(row[10], row[10])
     table = Table(title=_("Roster"), headers=[str(h) for h in roster_headers()], rows=rows)
     filename = f"roster-{campaign.slug}"
     return csv_response(table, filename=filename) if fmt == "csv" else xlsx_response(table, filename=filename)
