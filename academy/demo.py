@@ -9,6 +9,7 @@ DEMO_STEPS = [
     "tests.factories.live_room",
     "tests.factories.courses",
     "tests.factories.certificates",
+    "volunteers.demo",
 ]
 
 
