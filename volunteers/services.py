@@ -371,7 +371,8 @@ def claim_take(*, application: Application, reviewer) -> Application:
 
 def claim_next(*, reviewer, queryset=None) -> Application | None:
     """Claim the oldest submitted application nobody holds (within `queryset`, e.g. the reviewer's filters)."""
-    base = queryset if queryset is not None else Application.objects.all()
+    # The filters may join (categories) and use DISTINCT, which FOR UPDATE refuses: lock the rows by key instead.
+    base = Application.objects.filter(pk__in=queryset.values("pk")) if queryset is not None else Application.objects.all()
     for _attempt in range(5):
         now = _now()
         candidates = (base.filter(state=Application.State.SUBMITTED)
