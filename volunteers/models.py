@@ -29,6 +29,8 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from academy.search import CJKSearchMixin, cjk_search_fields
+
 RESERVED_SLUGS = {"my", "review", "proofs"}
 
 
@@ -93,7 +95,7 @@ class QuestionBlock(blocks.StructBlock):
         label = _("Screening question")
 
 
-class CampaignPage(Page):
+class CampaignPage(CJKSearchMixin, Page):
     """A call for volunteers at /volunteers/<slug>/: why, where, when, which categories, and what we ask."""
 
     purpose = RichTextField(_("purpose"), features=["bold", "italic", "link", "ol", "ul"])
@@ -125,7 +127,7 @@ class CampaignPage(Page):
     ]
     search_fields = Page.search_fields + [
         index.SearchField("purpose"), index.SearchField("area"), index.SearchField("community"),
-    ]
+    ] + cjk_search_fields()
     parent_page_types = ["volunteers.VolunteersIndexPage"]
     subpage_types = []
 
@@ -140,6 +142,12 @@ class CampaignPage(Page):
             raise ValidationError({"slug": _("This address is used by the site; choose another.")})
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The service cannot end before it starts.")})
+
+    def get_search_text(self) -> str:
+        from django.utils.html import strip_tags
+
+        needs = " ".join(str(need.category) for need in self.needs.all()) if self.pk else ""
+        return " ".join([strip_tags(self.purpose or ""), self.area or "", self.community or "", needs])
 
     @property
     def is_open(self) -> bool:

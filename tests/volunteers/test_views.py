@@ -297,3 +297,11 @@ def test_dashboard_and_purge(client, organiser, campaign, reviewer):
     campaign.save()
     client.post(reverse("volunteers:dashboard", args=[campaign.slug]), {"action": "purge"})
     assert Application.objects.count() == 0
+
+
+def test_site_search_finds_a_campaign_by_a_chinese_word(client, campaign):
+    from django.core.management import call_command
+
+    call_command("update_index", verbosity=0)
+    body = client.get("/search/", {"q": "防控"}).content.decode()
+    assert campaign.url in body
