@@ -21,7 +21,15 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class AccountForm(forms.Form):
+class ChineseForm(forms.Form):
+    """Labels without Django's half-width ":" suffix (Chinese labels read better bare)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class AccountForm(ChineseForm):
     """A new account in the apply flow: phone and password (e-mail optional)."""
 
     real_name = forms.CharField(label=_("Full name"), max_length=60)
@@ -33,7 +41,7 @@ class AccountForm(forms.Form):
     email = forms.EmailField(label=_("E-mail (optional)"), required=False, max_length=254)
 
 
-class ApplyForm(forms.Form):
+class ApplyForm(ChineseForm):
     """The application, built for one campaign (its categories and screening questions)."""
 
     full_name = forms.CharField(label=_("Full name"), max_length=60, required=False)
@@ -117,7 +125,7 @@ class ApplyForm(forms.Form):
         return initial
 
 
-class ReviewFilterForm(forms.Form):
+class ReviewFilterForm(ChineseForm):
     campaign = forms.TypedChoiceField(label=_("Campaign"), required=False, coerce=int, empty_value=None)
     category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
     state = forms.ChoiceField(label=_("State"), required=False)
@@ -134,7 +142,7 @@ class ReviewFilterForm(forms.Form):
         ]
 
 
-class TeamForm(forms.Form):
+class TeamForm(ChineseForm):
     name = forms.CharField(label=_("Team name"), max_length=60)
     community = forms.CharField(label=_("Community"), max_length=80)
     lead = forms.TypedChoiceField(label=_("Team lead"), required=False, coerce=int, empty_value=None,
