@@ -18,8 +18,12 @@ REVIEW_GROUPS = ("Organisers", "Reviewers")
 
 
 def can_review(user) -> bool:
-    """Members of Organisers or Reviewers (the groups hold the review permission) and superusers."""
-    return bool(user.is_authenticated and user.is_active and user.has_perm(REVIEW_PERMISSION))
+    """Members of Organisers or Reviewers (both groups hold the review permission), and superusers."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or (
+        user.has_perm(REVIEW_PERMISSION) and user.groups.filter(name__in=REVIEW_GROUPS).exists()
+    )
 
 
 def can_manage(user) -> bool:
@@ -267,6 +271,14 @@ def roster(*, campaign: CampaignPage) -> list[list]:
                      (app.team.lead.display_name if app.team and app.team.lead else ""),
                      progress, numbers, _stage(app, training), app.decided_at])
     return rows
+
+
+def teams_led_by(*, user) -> list[dict]:
+    """The teams `user` leads, with their members' names and phones (a lead calls their team)."""
+    teams = Team.objects.filter(lead=user).select_related("campaign").order_by("campaign__title", "name")
+    return [{"team": team, "members": list(team.members.filter(state=Application.State.APPROVED)
+                                           .order_by("full_name").values("full_name", "phone"))}
+            for team in teams]
 
 
 def teams_of(*, campaign: CampaignPage):

@@ -128,6 +128,7 @@ def my_applications(request):
         return redirect_to_login(request.get_full_path())
     return TemplateResponse(request, "volunteers/my.html", {
         "applications": selectors.applications_of(user=request.user),
+        "led_teams": selectors.teams_led_by(user=request.user),
     })
 
 

@@ -305,3 +305,33 @@ def test_site_search_finds_a_campaign_by_a_chinese_word(client, campaign):
     call_command("update_index", verbosity=0)
     body = client.get("/search/", {"q": "防控"}).content.decode()
     assert campaign.url in body
+
+
+def test_the_review_permission_alone_is_not_enough_without_the_groups(client, submitted):
+    from django.contrib.auth.models import Permission
+
+    holder = UserFactory(username="perm-only")
+    holder.user_permissions.add(Permission.objects.get(codename="review_volunteers"))
+    client.force_login(holder)
+    assert client.get(reverse("volunteers:review")).status_code == 403
+
+
+def test_a_team_lead_sees_their_team_on_my_applications(client, campaign, reviewer, organiser):
+    lead = make_application(campaign, UserFactory(username="lead"), state="approved", reviewer=reviewer,
+                            full_name="骨干甲", phone="13911110001")
+    member = make_application(campaign, UserFactory(username="member"), state="approved", reviewer=reviewer,
+                              full_name="队员乙", phone="13911110002")
+    team = services.team_create(campaign=campaign, name="青枫里一队", community="青枫里社区", lead=lead.user)
+    services.team_assign(application=member, team=team, actor=organiser)
+    client.force_login(lead.user)
+    body = client.get(reverse("volunteers:my")).content.decode()
+    assert "你是青枫里一队的队长" in body and "队员乙" in body and "+8613911110002" in body
+    client.force_login(member.user)
+    assert 'data-testid="led-team"' not in client.get(reverse("volunteers:my")).content.decode()
+
+
+def test_organiser_opens_the_campaign_in_the_wagtail_editor(client, organiser, campaign):
+    client.force_login(organiser)
+    response = client.get(f"/admin/pages/{campaign.pk}/edit/")
+    assert response.status_code == 200
+    assert "物资配送" in response.content.decode()
