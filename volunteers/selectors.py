@@ -236,7 +236,7 @@ def dashboard(*, campaign: CampaignPage) -> dict:
     }
 
 
-def _bars(funnel: list[dict], width: int = 300) -> list[dict]:
+def _bars(funnel: list[dict], width: int = 200) -> list[dict]:
     """Geometry of the inline SVG: for each category a bar of approved (and later stages) against the headcount."""
     biggest = max([f["headcount"] for f in funnel] + [sum(f["stages"]) for f in funnel] + [1])
     bars = []
