@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from courses.models import CoursePage
 from volunteers import services
-from volunteers.builders import application_data, make_application, make_campaign, make_volunteers_index
+from volunteers.builders import make_application, make_campaign, make_volunteers_index
 from volunteers.models import Application, AuditEntry, CampaignNeed, ReviewerNote, VolunteerCategory
 
 CAMPAIGN_TITLE = "武汉社区抗疫志愿者招募"
