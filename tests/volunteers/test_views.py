@@ -335,3 +335,13 @@ def test_organiser_opens_the_campaign_in_the_wagtail_editor(client, organiser, c
     response = client.get(f"/admin/pages/{campaign.pk}/edit/")
     assert response.status_code == 200
     assert "物资配送" in response.content.decode()
+
+
+def test_the_admin_menu_leads_organisers_to_the_review_queue(client, organiser):
+    client.force_login(organiser)
+    import re
+
+    body = client.get("/admin/").content.decode()
+    # Wagtail renders its sidebar as JSON props: undo the JSON escapes before looking.
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), body).replace("\\/", "/")
+    assert reverse("volunteers:review") in text and "志愿者报名审核" in text
