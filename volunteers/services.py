@@ -507,3 +507,18 @@ def campaign_purge(*, campaign: CampaignPage, actor) -> int:
         count = doomed.count()
         doomed.delete()
     return count
+
+
+def retention_sweep(*, today: dt.date | None = None) -> dict[str, int]:
+    """Delete every application (with its proofs, notes and history) of campaigns whose retention period is over:
+    `ends_on + retention_days` before `today`. Approved volunteers keep their accounts, enrolments and certificates.
+    Returns {campaign title: applications deleted}. Run daily (`manage.py volunteers_retention`)."""
+    today = today or timezone.localdate()
+    deleted = {}
+    for campaign in CampaignPage.objects.filter(applications__isnull=False).distinct():
+        if campaign.ends_on + dt.timedelta(days=campaign.retention_days) < today:
+            with transaction.atomic():
+                doomed = Application.objects.filter(campaign=campaign)
+                deleted[campaign.title] = doomed.count()
+                doomed.delete()
+    return deleted

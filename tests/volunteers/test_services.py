@@ -236,3 +236,21 @@ def test_pipeline_and_roster(campaign, reviewer, training):
     board = selectors.dashboard(campaign=campaign)
     short = {row["category"]: row["short"] for row in board["short"]}
     assert short == {"物资配送": 1, "心理": 1, "信息登记": 3}
+
+
+def test_retention_sweep_deletes_applications_past_the_notice_period(campaign, reviewer, training, settings,
+                                                                   django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    kept = make_application(campaign, UserFactory(username="ret1"), state="approved", reviewer=reviewer)
+    upload = SimpleUploadedFile("p.pdf", PDF)
+    gone = _submit(campaign, UserFactory(username="ret2"), proofs=[upload])
+    path = settings.PRIVATE_MEDIA_ROOT / gone.proofs.get().file.name
+    last_day = campaign.ends_on + dt.timedelta(days=campaign.retention_days)
+    assert services.retention_sweep(today=last_day) == {}
+    assert Application.objects.count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.retention_sweep(today=last_day + dt.timedelta(days=1)) == {campaign.title: 2}
+    assert not Application.objects.exists() and not path.exists()
+    assert Enrolment.objects.filter(user=kept.user, course=training).exists()  # training records stay
+    call_command("volunteers_retention")  # nothing left: says so, does not fail
