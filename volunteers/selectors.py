@@ -44,7 +44,7 @@ def campaign_list() -> list[CampaignPage]:
 
 def campaign_needs(*, campaign: CampaignPage) -> list[dict]:
     """Each category the campaign needs, with its headcount, approved count and required courses."""
-    needs = (CampaignNeed.objects.filter(campaign=campaign).select_related("category")
+    needs = (CampaignNeed.objects.filter(campaign=campaign).select_related("category").prefetch_related("courses")
              .annotate(approved=Count("approved_applications", filter=Q(approved_applications__state="approved")))
              .order_by("sort_order", "pk"))
     return [{"need": need, "category": need.category, "headcount": need.headcount, "approved": need.approved,
