@@ -22,6 +22,7 @@ DEMO_STEPS = [
     "live.demo",
     "courses.demo",
     "courses.certificates.demo",
+    "volunteers.demo",
 ]
 
 # username -> (real name, role, groups, extra fields). The README's table of demo accounts lists the same.

@@ -14,7 +14,7 @@ class HomePage(Page):
 
     content_panels = Page.content_panels + [FieldPanel("tagline"), FieldPanel("intro")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["handbook.HandbookPage", "courses.CourseIndexPage", "live.LiveIndexPage"]
+    subpage_types = ["handbook.HandbookPage", "courses.CourseIndexPage", "live.LiveIndexPage", "volunteers.VolunteersIndexPage"]
     max_count = 1
 
     class Meta:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "courses",
     "courses.certificates",
     "live",
+    "volunteers",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -294,6 +295,19 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="联动学堂 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Notifications (academy/notifications) ----------------------------------------------------------------------
+# SMS backend class: console (default), file (one JSON line per message in SMS_FILE_PATH), locmem (tests) or a gateway.
+SMS_BACKEND = env.str("SMS_BACKEND", default="academy.notifications.backends.console.SmsBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default="")
+# Messages per recipient (address or number) within NOTIFY_RATE_WINDOW seconds; more are dropped.
+NOTIFY_RATE_LIMIT = env.int("NOTIFY_RATE_LIMIT", default=5)
+NOTIFY_RATE_WINDOW = env.int("NOTIFY_RATE_WINDOW", default=3600)
+
+# --- Volunteer intake -------------------------------------------------------------------------------------------
+# Private files (volunteers' proofs of qualification): outside MEDIA_ROOT, never served by nginx, only through a
+# permission-checked view.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "private")
 
 # --- Security (production) --------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -22,6 +22,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("search/", views.search, name="search"),
     path("", include("courses.certificates.urls")),  # /certificates/… and /.well-known/jwks.json
+    path("", include("volunteers.urls")),  # /volunteers/<slug>/apply/, my/, review/, roster.csv …
 ]
 
 if settings.SERVE_FILES:
