@@ -112,7 +112,7 @@ def _apply_account(request, campaign):
                     for error in errors:
                         form.add_error(name if name in form.fields else None, error)
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="academy.accounts.backends.UsernameOrPhoneBackend")
                 messages.success(request, _("Your account is ready. Now fill in the application."))
                 return redirect("volunteers:apply", slug=campaign.slug)
     login_url = f"{reverse('accounts:login')}?next={reverse('volunteers:apply', args=[campaign.slug])}"

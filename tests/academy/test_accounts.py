@@ -110,6 +110,7 @@ def test_load_demo_is_idempotent_and_refused_without_debug(settings):
         call_command("load_demo", verbosity=0)
     call_command("load_demo", force=True, verbosity=0)
     assert UserFactory._meta.model.objects.filter(username__in=DEMO_USERS).count() == len(DEMO_USERS) == 4
-    # The demo's fictional panel audience cannot be logged into: only the four demo accounts have a password.
-    others = UserFactory._meta.model.objects.exclude(username__in=DEMO_USERS)
+    # The demo's fictional people (panel audience, volunteer applicants) cannot be logged into: only the demo-*
+    # accounts (the four above and demo-reviewer) have a password.
+    others = UserFactory._meta.model.objects.exclude(username__startswith="demo-")
     assert others.exists() and not any(user.has_usable_password() for user in others)

@@ -74,7 +74,7 @@ def _manage_calls():
 
 def test_units_and_cron_lines_run_commands_that_exist_with_options_they_accept():
     calls = list(_manage_calls())
-    assert {command for _, command, _ in calls} >= {"send_live_reminders", "live_sweep_attendance"}
+    assert {command for _, command, _ in calls} >= {"send_live_reminders", "live_sweep_attendance", "volunteers_retention"}
     commands = get_commands()
     for name, command, arguments in calls:
         assert command in commands, f"{name}: no management command {command}"
@@ -84,7 +84,8 @@ def test_units_and_cron_lines_run_commands_that_exist_with_options_they_accept()
 def test_timers_exist_for_every_scheduled_service():
     services = {p.stem for p in DEPLOY.glob("academy-*.service")}
     assert services == {p.stem for p in DEPLOY.glob("academy-*.timer")} == {"academy-live-reminders",
-                                                                            "academy-live-sweep"}
+                                                                            "academy-live-sweep",
+                                                                            "academy-volunteers-retention"}
     unit = (DEPLOY / "academy.service").read_text()
     assert re.search(r"^ExecStart=\S+/python -m academy\.serve --processes \d+ .*--proxy-headers", unit, re.M)
 
