@@ -50,14 +50,14 @@ def test_console_two_panes_on_a_desktop_queue_first_on_a_phone_buttons_follow_th
     assert desk.locator(".room-question").count() == 50  # paged: the rest on demand
     assert desk.inner_text("[data-count-pending]") == "1201"  # exact, although the snapshot holds the newest 500
     desk.click("[data-more]")
-    desk.wait_for_function("document.querySelectorAll('.room-question').length === 100")
+    desk.wait_for_function("() => document.querySelectorAll('.room-question').length === 100")
     desk.evaluate("window.scrollTo(0, 0)")
     for _ in range(9):  # past the snapshot's 500: the next pages come from the server
         desk.click("[data-more]")
-    desk.wait_for_function("document.querySelectorAll('.room-question').length === 550")
+    desk.wait_for_function("() => document.querySelectorAll('.room-question').length === 550")
     assert desk.locator(".room-question-text >> text=第1个问题：社区团购怎么组织").count() == 0
     desk.fill("[data-question-search]", "排班")
-    desk.wait_for_function("document.querySelectorAll('.room-question').length === 1")
+    desk.wait_for_function("() => document.querySelectorAll('.room-question').length === 1")
     start, end = desk.locator("[data-status-set=live]"), desk.locator("[data-status-set=ended]")
     assert "button-primary" in start.get_attribute("class") and "button-primary" not in (end.get_attribute("class") or "")
     start.click()
@@ -102,7 +102,7 @@ def test_pending_notice_goes_once_approved_and_the_room_fills_the_phone(asgi_ser
     console = signed_in(browser, asgi_server, moderator, DESKTOP)
     console.goto(f"{asgi_server}{session.url}console/")
     console.click(f"[data-approve='{Question.objects.get().pk}']")
-    room.wait_for_function("document.querySelector('[data-ask-feedback]').textContent === ''")
+    room.wait_for_function("() => document.querySelector('[data-ask-feedback]').textContent === ''")
     assert room.locator(".room-question .badge-wait").count() == 0
     desk = signed_in(browser, asgi_server, asker, DESKTOP)
     desk.goto(f"{asgi_server}{session.url}room/")
