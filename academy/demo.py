@@ -9,7 +9,9 @@
 `python manage.py load_demo` runs them all in one transaction. Nothing here imports tests/.
 """
 import importlib
+from importlib import import_module
 
+from django.apps import apps
 from django.contrib.auth.models import Group
 
 from academy.accounts.builders import ensure_groups
@@ -72,8 +74,10 @@ def demo_steps():
 
 
 def load_demo(*, users, log):
-    """The home page's tagline and introduction."""
+    """The home page's tagline and introduction; Organisers' rights on the page tree and collections (granted by the
+    groups' migration, which finds no root page on a flushed database: granted again here, idempotently)."""
     home = make_home()
+    import_module("academy.accounts.migrations.0002_groups").create_groups(apps, None)
     if home.intro != HOME_INTRO:
         home.tagline = HOME_TAGLINE
         home.intro = HOME_INTRO

@@ -8,9 +8,8 @@ What it does (bounded: every phase has a deadline and --max-seconds stops the wh
 1. (re)creates its own PostgreSQL database (the name in --database-url; never an existing site's), migrates it,
    builds a campaign with two categories and four screening questions, creates --count applicants and a reviewer
    and signs them all in (session rows);
-2. starts `python -m academy.serve --processes N` (several Daphne processes on one port). DEBUG is on for now:
-   collectstatic with DEBUG off currently fails on a vendored source map (the static pipeline is being reworked);
-   with DEBUG on Django keeps each request's queries in memory, so the figures are slightly pessimistic;
+2. collects the static files and starts `python -m academy.serve --processes N` (several Daphne processes on one
+   port) as production runs it: DEBUG off, the PostgreSQL connection pool (DATABASE_POOL_SIZE per process);
 3. burst: --concurrency keep-alive connections submit every applicant's complete application at once
    (POST /volunteers/<slug>/apply/, form-encoded, as a browser without JavaScript would), and a sample of
    applicants submits a second time (a double click);
@@ -318,17 +317,19 @@ def main(argv=None) -> int:
 
     recreate_database(args.database_url)
     static_root = tempfile.mkdtemp(prefix="bench-static-")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "academy.settings", "DATABASE_URL": args.database_url, "STATIC_ROOT": static_root, "DEBUG": "true",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "academy.settings", "DATABASE_URL": args.database_url, "STATIC_ROOT": static_root, "DEBUG": "false",
            "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
            "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0",
            "SMS_BACKEND": "academy.notifications.backends.locmem.SmsBackend",
            "EMAIL_URL": "consolemail://", "LOG_LEVEL": "WARNING", "ACCESS_LOG_LEVEL": "WARNING",
-           "CONN_MAX_AGE": "0", "PRIVATE_MEDIA_ROOT": tempfile.mkdtemp(prefix="bench-private-")}
+           "PRIVATE_MEDIA_ROOT": tempfile.mkdtemp(prefix="bench-private-")}
     t0 = time.monotonic()
     out = run_python(SETUP, [str(args.count)], env, timeout=max(60, hard_stop - time.monotonic()))
     setup = json.loads(next(line for line in out.splitlines() if line.startswith("SETUP="))[6:])
     setup_seconds = time.monotonic() - t0
 
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env,
+                   check=True, timeout=max(60, hard_stop - time.monotonic()))
     port = free_port()
     log = open(Path(static_root) / "serve.log", "wb")
     server = subprocess.Popen([sys.executable, "-m", "academy.serve", "--processes", str(args.processes),

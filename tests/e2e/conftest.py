@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,20 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
+def _server_media(tmp_path_factory) -> Path:
+    """One MEDIA_ROOT for every server of the test session (tests that upload find it from any of them)."""
+    path = tmp_path_factory.getbasetemp() / "server-media"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@contextmanager
+def _daphne(tmp_path_factory):
+    """A Daphne process serving the test database until the block ends; yields its base URL."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("daphne") / "daphne.log"
     env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true", "SERVE_FILES": "true",
-           "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")), "LOGIN_RATE_LIMIT": "1000",
+           "MEDIA_ROOT": str(_server_media(tmp_path_factory)), "LOGIN_RATE_LIMIT": "1000",
            "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -54,12 +63,29 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
                 process.kill()
                 raise RuntimeError(f"Daphne did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.2)
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    with _daphne(tmp_path_factory) as url:
+        yield url
+
+
+# A transactional test's flush recreates content types under new ids, while a long-running server keeps the old ones
+# in Django's ContentType cache: a Wagtail admin page that writes rows naming a content type (the page editor's
+# editing session) needs a server started after the last flush.
+@pytest.fixture
+def fresh_asgi_server(django_db_setup, tmp_path_factory):
+    with _daphne(tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,8 @@ def test_public_pages_and_the_room_run_without_policy_violations(asgi_server, br
 
 
 @pytest.mark.django_db(transaction=True)
-def test_wagtail_admin_works_under_its_policy(asgi_server, browser):
+def test_wagtail_admin_works_under_its_policy(fresh_asgi_server, browser):
+    asgi_server = fresh_asgi_server
     from tests.factories import UserFactory, make_home
     from tests.factories.accounts import DEFAULT_PASSWORD
     from tests.factories.courses import grant_organiser_permissions, make_course
