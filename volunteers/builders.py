@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import Page, Site
 
+from academy.pages import add_child_once
 from volunteers import services
 from volunteers.models import Application, CampaignNeed, CampaignPage, VolunteerCategory, VolunteersIndexPage
 
@@ -25,21 +26,12 @@ DEFAULT_PRIVACY = (
 )
 
 
-def _add_child_once(parent: Page, page: Page) -> Page:
-    existing = parent.get_children().filter(slug=page.slug).first()
-    if existing is not None:
-        return existing.specific
-    parent.add_child(instance=page)
-    page.save_revision().publish()
-    return page
-
-
 def make_volunteers_index(home: Page | None = None) -> VolunteersIndexPage:
     existing = VolunteersIndexPage.objects.first()
     if existing is not None:
         return existing
     home = home or Site.objects.get(is_default_site=True).root_page
-    return _add_child_once(home, VolunteersIndexPage(
+    return add_child_once(home, VolunteersIndexPage(
         title="志愿者招募", slug="volunteers",
         intro="<p>按类别招募志愿者：选择你能做的事，审核通过后参加上岗培训，再编入社区服务队。</p>",
     ))
@@ -66,7 +58,7 @@ def make_campaign(parent=None, *, needs=None, **overrides) -> CampaignPage:
         "privacy_notice": DEFAULT_PRIVACY,
     }
     fields.update(overrides)
-    campaign = _add_child_once(parent, CampaignPage(**fields))
+    campaign = add_child_once(parent, CampaignPage(**fields))
     for order, (name, headcount, courses) in enumerate(needs if needs is not None else [("物资配送", 10, [])]):
         need, created = CampaignNeed.objects.get_or_create(
             campaign=campaign, category=make_category(name), defaults={"headcount": headcount, "sort_order": order}

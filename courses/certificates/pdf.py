@@ -9,7 +9,6 @@ milliseconds; `bench/certificates_bulk.py` measures it against the naive way.
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,12 +20,10 @@ from django.utils.translation import gettext as _
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from academy.fonts import FONT_PATH  # the project's one embedded CJK font
+from academy.fonts import FONT_PATH, register_cjk_font  # noqa: F401  (FONT_PATH: the project's one CJK font)
 
-FONT_NAME = "WenQuanYiMicroHei"
 PAGE_SIZE = landscape(A4)  # 841.89 x 595.28 pt
 QR_MASK = 4
 
@@ -34,19 +31,9 @@ INK = HexColor("#1f2a37")
 ACCENT = HexColor("#9a3412")
 MUTED = HexColor("#6b7280")
 
-_font_lock = threading.Lock()
-_font_registered = False
-
-
 def register_font() -> str:
-    """Parse and register the CJK font once per process (thread-safe); returns its name."""
-    global _font_registered
-    if not _font_registered:
-        with _font_lock:
-            if not _font_registered:
-                pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))
-                _font_registered = True
-    return FONT_NAME
+    """The project's CJK font, registered once per process (academy/fonts); returns its name."""
+    return register_cjk_font()
 
 
 def missing_glyphs(text: str) -> list[str]:
