@@ -33,6 +33,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.httpclient import Connection  # noqa: E402
 CHAPTER_SLUG = "volunteer-recruitment"
 SCENARIOS = ("anonymous", "signed_in", "uncached")
 
@@ -108,61 +112,6 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-# --- A small keep-alive HTTP/1.1 client ---------------------------------------------------------------------------
-
-
-class Connection:
-    def __init__(self, port: int):
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def open(self):
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-
-    async def get(self, path: str, cookie: str | None) -> tuple[int, dict, bytes]:
-        if self.writer is None:
-            await self.open()
-        headers = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", "Accept-Language: zh-CN",
-                   "Connection: keep-alive"]
-        if cookie:
-            headers.append(f"Cookie: {cookie}")
-        self.writer.write(("\r\n".join(headers) + "\r\n\r\n").encode())
-        await self.writer.drain()
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        fields = {}
-        for line in lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
-                fields[name.strip().lower()] = value.strip()
-        if "content-length" in fields:
-            body = await self.reader.readexactly(int(fields["content-length"]))
-        elif fields.get("transfer-encoding") == "chunked":
-            body = b""
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
-                chunk = await self.reader.readexactly(size + 2)
-                if size == 0:
-                    break
-                body += chunk[:-2]
-        else:
-            body = await self.reader.read()
-        if fields.get("connection", "").lower() == "close":
-            await self.close()
-        return status, fields, body
-
-    async def close(self):
-        if self.writer is not None:
-            self.writer.close()
-            try:
-                await self.writer.wait_closed()
-            except Exception:
-                pass
-        self.reader = self.writer = None
 
 
 async def drive(ports: list[int], path: str, cookie: str | None, connections: int, seconds: float,

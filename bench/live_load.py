@@ -409,7 +409,6 @@ def migrate():
 
 def prepare_people(n: int):
     """N participants and a moderator, each with a fresh Django session (the cookie is the session key)."""
-    from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
@@ -432,7 +431,7 @@ def prepare_people(n: int):
 
     moderator.groups.add(Group.objects.get(name="Moderators"))
     users = list(User.objects.filter(username__in=usernames).order_by("username").only("pk", "password"))
-    backend = settings.AUTHENTICATION_BACKENDS[0]
+    from academy.accounts.backends import SESSION_BACKEND as backend
     expire = timezone.now() + timezone.timedelta(days=1)
     store = SessionStore()
     rows, keys = [], []

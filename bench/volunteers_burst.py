@@ -40,6 +40,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.httpclient import Connection  # noqa: E402
+
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/bench_volunteers"
 
 SETUP = r"""
@@ -49,6 +54,7 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0, interactive=False)
 from django.conf import settings
 from django.contrib.auth import get_user_model, BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from academy.accounts.backends import SESSION_BACKEND
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -92,7 +98,7 @@ store = SessionStore()
 rows, keys = [], []
 for user in users + [reviewer]:
     key = secrets.token_hex(16)
-    data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+    data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: SESSION_BACKEND,
             HASH_SESSION_KEY: user.get_session_auth_hash()}
     rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expiry))
     keys.append(key)
@@ -148,60 +154,6 @@ def run_python(script: str, args: list[str], env: dict, timeout: float) -> str:
     if result.returncode != 0:
         raise SystemExit(f"helper failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
     return result.stdout
-
-
-# --- A small keep-alive HTTP/1.1 client ---------------------------------------------------------------------------
-
-
-class Connection:
-    def __init__(self, port: int):
-        self.port = port
-        self.reader = self.writer = None
-
-    async def request(self, method: str, path: str, *, cookie: str = "", body: bytes = b"",
-                      headers: dict | None = None) -> tuple[int, dict, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", "Accept-Language: zh-CN",
-                 "Connection: keep-alive", f"Content-Length: {len(body)}"]
-        if cookie:
-            lines.append(f"Cookie: {cookie}")
-        for name, value in (headers or {}).items():
-            lines.append(f"{name}: {value}")
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        await self.writer.drain()
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        head_lines = head.decode("latin-1").split("\r\n")
-        status = int(head_lines[0].split()[1])
-        fields = {}
-        for line in head_lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
-                fields[name.strip().lower()] = value.strip()
-        if "content-length" in fields:
-            data = await self.reader.readexactly(int(fields["content-length"]))
-        elif fields.get("transfer-encoding") == "chunked":
-            data = b""
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
-                chunk = await self.reader.readexactly(size + 2)
-                if size == 0:
-                    break
-                data += chunk[:-2]
-        else:
-            data = await self.reader.read()
-        if fields.get("connection", "").lower() == "close":
-            await self.close()
-        return status, fields, data
-
-    async def close(self):
-        if self.writer is not None:
-            self.writer.close()
-            try:
-                await self.writer.wait_closed()
-            except Exception:
-                pass
-        self.reader = self.writer = None
 
 
 def form_body(setup: dict, index: int, csrf: str) -> bytes:

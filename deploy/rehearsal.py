@@ -572,6 +572,8 @@ class Rehearsal:
         from django.db import connections
         from django.utils import timezone
 
+        from academy.accounts.backends import SESSION_BACKEND
+
         from live.models import Registration
 
         User = get_user_model()
@@ -585,7 +587,7 @@ class Rehearsal:
         keys = [secrets.token_hex(16) for _ in users]
         Session.objects.bulk_create([
             Session(session_key=key, expire_date=expiry, session_data=store.encode({
-                SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: SESSION_BACKEND,
                 HASH_SESSION_KEY: user.get_session_auth_hash()}))
             for key, user in zip(keys, users)])
         connections.close_all()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from academy import ratelimit
+from academy.accounts.backends import SESSION_BACKEND
 from academy.exports import Table, csv_response, xlsx_response
 from volunteers import selectors, services
 from volunteers.forms import AccountForm, ApplyForm, ReviewFilterForm, TeamForm
@@ -112,7 +113,7 @@ def _apply_account(request, campaign):
                     for error in errors:
                         form.add_error(name if name in form.fields else None, error)
             else:
-                login(request, user, backend="academy.accounts.backends.UsernameOrPhoneBackend")
+                login(request, user, backend=SESSION_BACKEND)
                 messages.success(request, _("Your account is ready. Now fill in the application."))
                 return redirect("volunteers:apply", slug=campaign.slug)
     login_url = f"{reverse('accounts:login')}?next={reverse('volunteers:apply', args=[campaign.slug])}"

@@ -32,6 +32,11 @@ def login_user_find(identifier: str | None) -> User | None:
     return candidates[0] if candidates else None
 
 
+# The backend a session records when code signs a user in without a password check (after sign-up, a benchmark's
+# prepared sessions): the one that looks users up, so every process can restore the session.
+SESSION_BACKEND = "academy.accounts.backends.UsernameOrPhoneBackend"
+
+
 class UsernameOrPhoneBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:

@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from academy import ratelimit
 
 from . import throttle
+from .backends import SESSION_BACKEND
 from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
 
 
@@ -102,7 +103,7 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="academy.accounts.backends.UsernameOrPhoneBackend")
+        login(request, user, backend=SESSION_BACKEND)
         messages.success(request, _("Welcome to Linkage Academy, %(name)s.") % {"name": user.display_name})
         next_url = request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
