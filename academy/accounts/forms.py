@@ -107,3 +107,43 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
     def get_users(self, email):
         return list(super().get_users(email))[:1]
+
+
+class PhoneResetRequestForm(forms.Form):
+    """The phone number of an account that forgot its password, in any written form."""
+
+    phone = forms.CharField(label=_("Phone number"), max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
+
+    def clean_phone(self):
+        return phone_normalise(self.cleaned_data["phone"])
+
+
+CODE_INVALID = _("Enter the 6-digit code from the SMS.")
+CODE_WRONG = _("This code is wrong or has expired. Check the SMS or ask for a new code.")
+
+
+class PhoneResetConfirmForm(auth_forms.SetPasswordForm):
+    """The code from the SMS and a new password twice (Django's password rules). `user` may be None (an unknown
+    number): the form still validates, so the page answers the same; the view refuses every code then."""
+
+    code = forms.CharField(label=_("Code from the SMS"), max_length=64)
+    field_order = ["code", "new_password1", "new_password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"}
+        )
+        self.order_fields(self.field_order)
+
+    def clean_code(self):
+        from .phone_reset import code_clean
+
+        code = code_clean(self.cleaned_data["code"])
+        if code is None:
+            raise forms.ValidationError(CODE_INVALID, code="code_invalid")
+        return code

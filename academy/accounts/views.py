@@ -12,10 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from academy import ratelimit
+from academy.notifications import notify
 
 from . import throttle
 from .backends import SESSION_BACKEND
-from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
+from . import phone_reset
+from .forms import CODE_WRONG, LoginForm, PasswordResetForm, PhoneResetConfirmForm, PhoneResetRequestForm, ProfileForm, SignupForm
+from .models import User
+
+PHONE_RESET_SESSION_KEY = "phone_reset_phone"
 
 
 class LoginView(auth_views.LoginView):
@@ -35,6 +40,9 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "phone_form": PhoneResetRequestForm(auto_id="id_phone_%s")}
 
     def post(self, request, *args, **kwargs):
         if not ratelimit.hit(f"reset:ip:{ratelimit.client_ip(request)}", limit=settings.PASSWORD_RESET_RATE_LIMIT,
@@ -81,6 +89,63 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+def _reset_user_by_phone(phone: str):
+    """The active account with this E.164 number, or None."""
+    return User._default_manager.filter(phone=phone, is_active=True).first() if phone else None
+
+
+@sensitive_post_parameters("phone")
+def password_reset_phone(request):
+    """Ask for a code by SMS. The answer is the same whether or not the number has an account (the code page); at
+    most PASSWORD_RESET_RATE_LIMIT requests per client address (shared with the e-mail reset, 429 page) and
+    PASSWORD_RESET_ACCOUNT_LIMIT codes per number (silently) within PASSWORD_RESET_RATE_WINDOW seconds."""
+    form = PhoneResetRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not ratelimit.hit(f"reset:ip:{ratelimit.client_ip(request)}", limit=settings.PASSWORD_RESET_RATE_LIMIT,
+                             window=settings.PASSWORD_RESET_RATE_WINDOW):
+            return throttle.lockout_response(request)
+        if form.is_valid():
+            phone = form.cleaned_data["phone"]
+            number = hashlib.sha256(phone.encode()).hexdigest()[:32]
+            if ratelimit.hit(f"reset:phone:{number}", limit=settings.PASSWORD_RESET_ACCOUNT_LIMIT,
+                             window=settings.PASSWORD_RESET_RATE_WINDOW):
+                user = _reset_user_by_phone(phone)
+                if user is not None:
+                    code = phone_reset.code_issue(user)
+                    notify(template="accounts/password_reset_code", context={"code": code}, phone=phone,
+                           channels=("sms",))
+            request.session[PHONE_RESET_SESSION_KEY] = phone
+            return redirect("accounts:password_reset_phone_confirm")
+    return render(request, "accounts/password_reset_phone.html", {"form": form})
+
+
+@sensitive_post_parameters("code", "new_password1", "new_password2")
+def password_reset_phone_confirm(request):
+    """The code from the SMS and a new password. A wrong code counts against the code (void after 5) and as a failed
+    log-in for the account and address (academy/accounts/throttle.py). Like the e-mail reset: no log-in afterwards;
+    the new password changes the session hash, so the account's other sessions end."""
+    phone = request.session.get(PHONE_RESET_SESSION_KEY)
+    if not isinstance(phone, str) or not phone:
+        return redirect("accounts:password_reset_phone")
+    user = _reset_user_by_phone(phone)
+    form = PhoneResetConfirmForm(user, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        identity = f"user:{user.pk}" if user is not None else phone
+        refusal = throttle.login_refusal(request, identity)
+        if refusal:
+            request.login_refusal = refusal
+            return throttle.lockout_response(request)
+        if form.is_valid():
+            if phone_reset.code_check(user, form.cleaned_data["code"]):
+                form.save()
+                del request.session[PHONE_RESET_SESSION_KEY]
+                return redirect("accounts:password_reset_complete")
+            throttle.login_failure_record(request, identity)
+            form.add_error("code", CODE_WRONG)
+    return render(request, "accounts/password_reset_phone_confirm.html",
+                  {"form": form, "phone_masked": phone[:-8] + "****" + phone[-4:]})
 
 
 class LogoutView(auth_views.LogoutView):
