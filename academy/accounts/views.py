@@ -17,7 +17,15 @@ from academy.notifications import notify
 from . import throttle
 from .backends import SESSION_BACKEND
 from . import phone_reset
-from .forms import CODE_WRONG, LoginForm, PasswordResetForm, PhoneResetConfirmForm, PhoneResetRequestForm, ProfileForm, SignupForm
+from .forms import (
+    CODE_WRONG,
+    LoginForm,
+    PasswordResetForm,
+    PhoneResetConfirmForm,
+    PhoneResetRequestForm,
+    ProfileForm,
+    SignupForm,
+)
 from .models import User
 
 PHONE_RESET_SESSION_KEY = "phone_reset_phone"
