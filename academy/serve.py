@@ -3,6 +3,12 @@
     python -m academy.serve --processes 2 -b 0.0.0.0 -p 8000 [other Daphne options] [academy.asgi:application]
 
 `daphne academy.asgi:application` works as well (one process, and what `make run` uses). This wrapper adds:
+- Daphne's time-outs set for a room of tens of thousands of phones (DAPHNE_TIMEOUTS, each an option of the same
+  name that takes another value): above all the time a WebSocket may wait for its accept, 30 s instead of 5;
+- one rule for the access log: it is Django's `django.channels.server` logger at ACCESS_LOG_LEVEL, as under
+  `manage.py runserver` (INFO: a line per request and per WebSocket connect and disconnect; WARNING, the default
+  with DEBUG off: only 4xx and 5xx answers), or Daphne's own lines in a file with `--access-log FILE`. Daphne's
+  `-v` no longer writes it to stdout (plain Daphne does at its default -v 1: a line per connect and disconnect);
 - N Daphne processes, each with its own listening socket on the same port (SO_REUSEPORT: the kernel spreads new
   connections over them, no nginx stickiness needed) and a listen backlog of 4,096 (Twisted's default of 50
   overflows in a join burst, and the dropped SYNs are retried by clients only after a second or more); a process
@@ -39,6 +45,35 @@ FREEZE_STEP = 200
 FREEZE_CHECK_SECONDS = 1.0
 APPLICATION_CHECK_SECONDS = 5.0
 TIMEOUT_CHECK_SECONDS = 10.0
+
+# Daphne's time-outs for a room of tens of thousands of phones, each an academy.serve option of Daphne's name (so
+# `--ping-interval 60` still works as with plain Daphne), in seconds. Daphne enforces the accept time-out exactly (the
+# WebSocket library's opening-handshake timer drops the connection); the others when its per-connection loop passes,
+# every TIMEOUT_CHECK_SECONDS (APPLICATION_CHECK_SECONDS for the application close), so they may run up to 10 s late.
+# docs/deployment.md gives the reasons at length.
+DAPHNE_TIMEOUTS = {
+    # From the WebSocket's TCP connection to the consumer's accept. Daphne's 5 s failed 83 joins of 50,000 in a burst
+    # (issue 16): the consumer accepts before admission's slow part, so what remains is the wait in a loaded
+    # process's queue. 30 s covers that several times over; a client that waits longer is better served by its own
+    # reconnect with back-off (live/static/live/room.js: 1, 2, 4 … 30 s plus jitter).
+    "--websocket_connect_timeout": 30,
+    # A ping to every WebSocket whose client sent nothing for this long (a phone that only listens: nearly all), and a
+    # close when its pong does not come within --ping-timeout. Together they bound how long a phone that vanished without a FIN (lift, tunnel, flat
+    # battery) counts as present: about a minute. 30 s keeps mobile NAT and nginx's 120 s WebSocket read timeout
+    # open at two thirds the cost of Daphne's 20 s (20,000 phones: ~670 pings a second rather than 1,000).
+    "--ping-interval": 30,
+    "--ping-timeout": 30,
+    # How long a consumer may take to finish after its client left (leaving the room, the attendance span's end)
+    # before Daphne cancels it. A mass disconnect (a proxy restart, a lost network) queues tens of thousands of
+    # these at once behind one group commit: 30 s rather than 10 s, at no cost when consumers finish quickly.
+    "--application-close-timeout": 30,
+    # An HTTP request the application has not answered within this gets Daphne's 503 (Daphne's default: never).
+    # Below nginx's 60 s proxy_read_timeout even when the loop passes 10 s late, so the application is stopped
+    # rather than left working for a client nginx has already answered with 504.
+    "--http-timeout": 45,
+    # Any WebSocket is closed after this; the client resumes without a gap. A session lasts hours: Daphne's day.
+    "--websocket_timeout": 86400,
+}
 
 
 # --- worker: one Daphne process ---------------------------------------------------------------------------------
@@ -136,11 +171,41 @@ def tuned_server_class():
     return TunedServer
 
 
+def access_logger():
+    """Daphne's action logger under academy.serve: the lines of `manage.py runserver` (Daphne's own runserver
+    command), written to the `django.channels.server` logger (ACCESS_LOG_LEVEL): INFO for successful requests and
+    WebSocket connects and disconnects, WARNING for 4xx, ERROR for 5xx. None when that logger writes nothing at all,
+    so a quiet server does not even build the lines."""
+    from daphne.management.commands.runserver import Command
+
+    if not logging.getLogger("django.channels.server").isEnabledFor(logging.ERROR):
+        return None
+    return Command().log_action
+
+
+def server_class(*, access_log_file: bool):
+    """The Server class Daphne's command line builds: tuned when Daphne is the pinned one, and with the access log
+    of the rule above unless the operator named a file with `--access-log` (then Daphne's own lines go there)."""
+    base = tuned_server_class()
+    if access_log_file:
+        return base
+
+    class AcademyServer(base):
+        def __init__(self, *args, **kwargs):
+            # Built after Daphne's command line loaded the application, so the settings' LOGGING is in force.
+            kwargs["action_logger"] = access_logger()
+            super().__init__(*args, **kwargs)
+
+    return AcademyServer
+
+
 def run_worker(daphne_argv: list[str]) -> None:
     from daphne.cli import CommandLineInterface
 
     cli = CommandLineInterface()
-    cli.server_class = tuned_server_class()
+    access_log = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    access_log.add_argument("--access-log")
+    cli.server_class = server_class(access_log_file=bool(access_log.parse_known_args(daphne_argv)[0].access_log))
     cli.run(daphne_argv)
 
 
@@ -213,16 +278,31 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--worker"]:
         run_worker(argv[1:])
         return 0
-    parser = argparse.ArgumentParser(prog="python -m academy.serve", description=__doc__.split("\n")[0])
+    args, daphne_args = parse_arguments(argv)
+    return supervise(args, daphne_args)
+
+
+def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """academy.serve's own options, and the Daphne options each worker gets: DAPHNE_TIMEOUTS (with the values
+    given here) first, then every option academy.serve does not know, passed through as given."""
+    # No abbreviations: an option academy.serve does not know goes to Daphne as it was written.
+    parser = argparse.ArgumentParser(prog="python -m academy.serve", description=__doc__.split("\n")[0],
+                                     allow_abbrev=False)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("-b", "--bind", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=8000)
     parser.add_argument("--backlog", type=int, default=BACKLOG)
-    args, daphne_args = parser.parse_known_args(argv)
+    for option, seconds in DAPHNE_TIMEOUTS.items():
+        parser.add_argument(option, type=int, default=seconds, metavar="SECONDS",
+                            help=f"Daphne's {option} (default here: {seconds})")
+    args, passed_through = parser.parse_known_args(argv)
     args.application = DEFAULT_APPLICATION
-    if daphne_args and ":" in daphne_args[-1] and not daphne_args[-1].startswith("-"):
-        args.application = daphne_args.pop()
-    return supervise(args, daphne_args)
+    if passed_through and ":" in passed_through[-1] and not passed_through[-1].startswith("-"):
+        args.application = passed_through.pop()
+    daphne_args = []
+    for option in DAPHNE_TIMEOUTS:
+        daphne_args += [option, str(getattr(args, option.lstrip("-").replace("-", "_")))]
+    return args, daphne_args + passed_through
 
 
 if __name__ == "__main__":

@@ -353,7 +353,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        "django.channels.server": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
+        # The access log, under `manage.py runserver` and `python -m academy.serve` alike (academy/serve.py): INFO
+        # writes a line per request and per WebSocket connect and disconnect, WARNING only 4xx and 5xx answers.
+        "django.channels.server": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO" if DEBUG else "WARNING")},
         # Background-task chatter (search index and reference index updates) only when something goes wrong.
         "django_tasks": {"level": "WARNING"},
         "django.tasks": {"level": "WARNING"},

@@ -1,18 +1,30 @@
-"""academy/serve.py tunes Daphne's checker loops: only on the Daphne it was written for, and with Daphne's own code.
+"""academy/serve.py, the production command: quiet, with deliberate time-outs, and Daphne's loops tuned.
 
-These tests fail when the installed Daphne differs from what the tuning assumes: another version than the pin,
-changed method sources, or checkers that no longer reschedule themselves with `reactor.callLater`.
+The tuning of Daphne's checker loops engages only on the Daphne it was written for, with Daphne's own code: these
+tests fail when the installed Daphne differs from what it assumes (another version than the pin, changed method
+sources, or checkers that no longer reschedule themselves with `reactor.callLater`). The command itself is started
+as docs/deployment.md shows it, and talked to over real sockets.
 """
+import os
 import re
+import socket
+import sys
 import time
 from pathlib import Path
 
 import daphne
 import pytest
+from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from django.conf import settings
 from twisted.internet import reactor
 
 from academy import serve
+from bench.wsclient import BlockingClient
+from tests.factories import UserFactory
+from tests.factories.live import make_live_session
+from tests.factories.live_room import room_cookie
+from tests.servers import Serve, database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,3 +110,158 @@ def test_the_timeout_loop_checks_the_connections_only_every_few_seconds(schedule
     server.timeout_checker()
     assert protocol.checked == 2
     assert scheduled == [(2, server.timeout_checker)] * 3
+
+
+# --- the command as documented ------------------------------------------------------------------------------------
+
+# What an access log line looks like: Daphne's own (`--access-log`, or plain Daphne at -v 1) and runserver's.
+DAPHNE_LINE = re.compile(r"WSCONNECTING|WSCONNECT|WSDISCONNECT|WSREJECT|\"(GET|POST) /")
+RUNSERVER_LINE = re.compile(r"WebSocket (HANDSHAKING|CONNECT|DISCONNECT|REJECT)|HTTP (GET|POST) /")
+
+
+@pytest.fixture
+def production_env():
+    """The environment of .env.example's production values, on the test database (no nginx: plain HTTP)."""
+    env = {k: v for k, v in os.environ.items() if k != "ACCESS_LOG_LEVEL"}
+    env.update({"DATABASE_URL": database_url(), "DEBUG": "false", "SECRET_KEY": settings.SECRET_KEY,
+                "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
+                "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"})
+    return env
+
+
+@pytest.fixture
+def start_serve(tmp_path):
+    started = []
+
+    def start(*options, env, processes=2):
+        server = Serve(tmp_path / f"serve-{len(started)}.log", processes, *options, env=env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+        print(f"--- {server.log.name}\n{server.output()[-4000:]}", file=sys.stderr)  # shown when a test failed
+
+
+def http_status(port: int, path: str, method: str = "GET") -> int:
+    """One request through --proxy-headers as nginx sends it (HTTPS at the proxy); the answer's status."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+                     f"X-Forwarded-For: 203.0.113.9\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return int(answer[9:12])
+
+
+def visit_the_room(port: int, session, cookies: list[str]) -> None:
+    """Some participants open the room, get their snapshot and leave; a few pages are asked for."""
+    for cookie in cookies:
+        client = BlockingClient("127.0.0.1", port, f"/ws/live/{session.pk}/", f"http://127.0.0.1:{port}", cookie)
+        snapshot = client.recv_text(timeout=20)
+        assert snapshot is not None and b'"snapshot"' in snapshot
+        client.close()
+    for _ in range(3):
+        assert http_status(port, "/admin/") == 302  # to the log-in page
+
+
+def room_and_cookies(count=4):
+    session = make_live_session()
+    return session, [room_cookie(UserFactory()) for _ in range(count)]
+
+
+def access_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if DAPHNE_LINE.search(line) or RUNSERVER_LINE.search(line)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_documented_command_writes_no_access_log(start_serve, production_env):
+    session, cookies = room_and_cookies()
+    server = start_serve("--proxy-headers", env=production_env)  # docs/deployment.md's command, ACCESS_LOG_LEVEL unset
+    visit_the_room(server.port, session, cookies)
+    assert http_status(server.port, "/admin/login/", "POST") == 403  # no CSRF token
+    server.stop()  # every worker has written what it was going to write
+
+    output = server.output()
+    # A 403 is a WARNING of the access log's logger: the logger is in force, only its INFO lines are not written.
+    assert access_lines(output) == ["HTTP POST /admin/login/ 403 " + output.split("HTTP POST /admin/login/ 403 ")[1]
+                                    .splitlines()[0]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_access_log_level_info_writes_the_access_log(start_serve, production_env):
+    session, cookies = room_and_cookies(2)
+    server = start_serve("--proxy-headers", env={**production_env, "ACCESS_LOG_LEVEL": "INFO"}, processes=1)
+    visit_the_room(server.port, session, cookies)
+    path = f"/ws/live/{session.pk}/"
+    deadline = time.monotonic() + 20
+    while server.output().count(f"WebSocket DISCONNECT {path}") < len(cookies) and time.monotonic() < deadline:
+        time.sleep(0.1)  # poll the log for the condition
+    output = server.output()
+    assert output.count(f"WebSocket CONNECT {path}") == output.count(f"WebSocket DISCONNECT {path}") == len(cookies)
+    assert output.count("HTTP GET /admin/ 302") == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_access_log_file_gets_daphnes_lines_and_the_output_none(start_serve, production_env, tmp_path):
+    session, cookies = room_and_cookies(2)
+    access_log = tmp_path / "access.log"
+    server = start_serve("--proxy-headers", "--access-log", str(access_log),
+                         env={**production_env, "ACCESS_LOG_LEVEL": "INFO"}, processes=1)
+    visit_the_room(server.port, session, cookies)
+    path = f"/ws/live/{session.pk}/"
+    deadline = time.monotonic() + 20
+    while access_log.read_text().count(f"WSDISCONNECT {path}") < len(cookies) and time.monotonic() < deadline:
+        time.sleep(0.1)  # poll the file for the condition
+    written = access_log.read_text()
+    assert written.count(f"WSCONNECT {path}") == written.count(f"WSDISCONNECT {path}") == len(cookies)
+    assert written.count('"GET /admin/" 302') == 3
+    server.stop()
+    assert access_lines(server.output()) == []
+
+
+# --- Daphne's time-outs -------------------------------------------------------------------------------------------
+
+def test_the_time_outs_reach_daphnes_server():
+    """The options academy.serve gives each worker, read by Daphne's own command line into its Server."""
+    built = {}
+
+    class Recording(Server):  # Daphne's Server, recording what its command line builds it with; never listens
+        abort_start = False
+
+        def __init__(self, **kwargs):
+            built.update(kwargs)
+
+        def run(self):
+            pass
+
+    args, daphne_args = serve.parse_arguments(["--processes", "2", "-p", "8000", "--proxy-headers",
+                                               "--ping-interval", "60"])
+    cli = CommandLineInterface()
+    cli.server_class = Recording
+    cli.run(["--fd", "0", *daphne_args, args.application])
+    assert built["websocket_connect_timeout"] == built["websocket_handshake_timeout"] == 30
+    assert (built["ping_interval"], built["ping_timeout"]) == (60, 30)  # an option given wins over the default
+    assert built["application_close_timeout"] == 30
+    assert built["http_timeout"] == 45
+    assert built["websocket_timeout"] == 86400
+    assert built["proxy_forwarded_address_header"] == "X-Forwarded-For"  # Daphne's other options pass through
+    assert set(serve.DAPHNE_TIMEOUTS) == {"--websocket_connect_timeout", "--ping-interval", "--ping-timeout",
+                                          "--application-close-timeout", "--http-timeout", "--websocket_timeout"}
+
+
+def test_a_websocket_not_accepted_in_time_is_closed(start_serve):
+    """Through the supervisor and its workers: a WebSocket the application never accepts is dropped after the
+    accept time-out academy.serve was given (2 s here), not Daphne's own 5 s or academy.serve's 30 s. The WebSocket
+    library's timer rounds its deadline down to a whole second: it fires up to 1 s early."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    server = start_serve("--websocket_connect_timeout", "2", "tests.academy.asgi_never_accepts:application",
+                         env=env, processes=1)
+    began = time.monotonic()
+    with pytest.raises(ConnectionError):
+        BlockingClient("127.0.0.1", server.port, "/ws/", f"http://127.0.0.1:{server.port}", timeout=15)
+    assert 0.9 < time.monotonic() - began < 4.5

@@ -28,7 +28,7 @@ from bench.wsclient import ClientProtocol, encode_frame, handshake_request
 from live.models import Question, Vote
 from tests.factories import UserFactory
 from tests.factories.live import make_live_session
-from tests.servers import database_url, free_port
+from tests.servers import Serve, database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -36,19 +36,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 # --- servers ------------------------------------------------------------------------------------------------------
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return found
-
 
 def rss(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
@@ -58,47 +45,15 @@ def rss(pid: int) -> int:
     return 0
 
 
-class Room:
-    """`python -m academy.serve --processes N` on the test database."""
+class Room(Serve):
+    """`python -m academy.serve --processes N` on the test database, every worker answering."""
 
     def __init__(self, tmp_path, processes: int, **environ):
-        self.port = free_port()
-        self.log = tmp_path / f"serve-{self.port}.log"
         env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true", "PYTHONUNBUFFERED": "1",
                "LOG_LEVEL": "WARNING", "ACCESS_LOG_LEVEL": "WARNING", **environ}
         if not environ.get("REDIS_URL", REDIS_URL):
             env.pop("REDIS_URL", None)
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "academy.serve", "--processes", str(processes), "-p", str(self.port)],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 40
-        while len(self.workers()) < processes or not self._answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the room's servers did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.3)
-        time.sleep(1.0)  # every worker has loaded the application
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                return sock.recv(12).startswith(b"HTTP/1.1 200")
-        except OSError:
-            return False
-
-    def workers(self) -> list[int]:
-        return children_of(self.process.pid)
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        super().__init__(tmp_path / f"serve-{len(list(tmp_path.glob('serve-*.log')))}.log", processes, env=env)
 
 
 @pytest.fixture
