@@ -47,8 +47,9 @@ APPLICATION_CHECK_SECONDS = 5.0
 TIMEOUT_CHECK_SECONDS = 10.0
 
 # Daphne's time-outs for a room of tens of thousands of phones, each an academy.serve option of Daphne's name (so
-# `--ping-interval 60` still works as with plain Daphne), in seconds. Daphne enforces the accept time-out exactly (the
-# WebSocket library's opening-handshake timer drops the connection); the others when its per-connection loop passes,
+# `--ping-interval 60` still works as with plain Daphne), in seconds. The accept time-out is the WebSocket library's
+# opening-handshake timer (it drops the connection; the deadline is rounded down to the second); the others act when
+# Daphne's per-connection loop passes,
 # every TIMEOUT_CHECK_SECONDS (APPLICATION_CHECK_SECONDS for the application close), so they may run up to 10 s late.
 # docs/deployment.md gives the reasons at length.
 DAPHNE_TIMEOUTS = {

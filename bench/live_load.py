@@ -293,37 +293,65 @@ def proc_rss_bytes(pid: int) -> int:
     return 0
 
 
+def child_pids(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
 class Servers:
-    """P Daphne processes, each with its own SO_REUSEPORT listening socket on one shared port."""
+    """A system's P Daphne processes on one shared port (SO_REUSEPORT).
+
+    Ours is started with the documented production command, `python -m academy.serve --processes P -b 127.0.0.1
+    -p PORT` (docs/deployment.md; its workers are its child processes), and nothing else: it writes no access log
+    and sets Daphne's time-outs itself. The baseline is P plain `daphne` processes, as the Channels documentation
+    starts it, with -v 0 so that it does not spend its time on an access log on stdout either."""
 
     def __init__(self, system: str, processes: int, port: int, daphne_args: list[str], log_dir: Path):
-        self.system, self.port = system, port
-        self.processes: list[subprocess.Popen] = []
+        self.system, self.port, self.expected, self.log_dir = system, port, processes, log_dir
+        self.launched: list[subprocess.Popen] = []
+        self.processes: list[int] = []  # the Daphne processes' pids, once they answer
         spec = SYSTEMS[system]
         env = {**os.environ, **SERVER_ENV, "DJANGO_SETTINGS_MODULE": spec["settings"]}
+        if spec["launcher"] == "serve":
+            with open(log_dir / f"{system}-0.log", "wb") as log_file:
+                self.launched.append(subprocess.Popen(
+                    [sys.executable, "-m", "academy.serve", "--processes", str(processes), "-b", "127.0.0.1",
+                     "-p", str(port), *daphne_args, spec["app"]],
+                    cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                ))
+            return
         for index in range(processes):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(("127.0.0.1", port))
             sock.listen(4096)
-            log_file = open(log_dir / f"{system}-{index}.log", "wb")
-            # Ours as production starts it (academy/serve.py's worker: Daphne plus gc.freeze and slower checker
-            # loops); the baseline as the Channels documentation starts it: plain `daphne`.
-            launcher = ["academy.serve", "--worker"] if spec["launcher"] == "serve" else ["daphne"]
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", *launcher, "-v", "0", "--fd", str(sock.fileno()), *daphne_args, spec["app"]],
-                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()],
-                start_new_session=True,
-            ))
+            with open(log_dir / f"{system}-{index}.log", "wb") as log_file:
+                self.launched.append(subprocess.Popen(
+                    [sys.executable, "-m", "daphne", "-v", "0", "--fd", str(sock.fileno()), *daphne_args,
+                     spec["app"]],
+                    cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()],
+                    start_new_session=True,
+                ))
             sock.close()
-            log_file.close()
-        self.log_dir = log_dir
+
+    def daphne_pids(self) -> list[int]:
+        if SYSTEMS[self.system]["launcher"] == "serve":
+            return child_pids(self.launched[0].pid)
+        return [p.pid for p in self.launched]
 
     def wait_ready(self, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in self.processes):
+            if any(p.poll() is not None for p in self.launched):
                 break
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
@@ -332,32 +360,46 @@ class Servers:
             except Exception:
                 time.sleep(0.3)
                 continue
+            if len(self.daphne_pids()) < self.expected:
+                time.sleep(0.3)
+                continue
             time.sleep(1.5)  # every process has had time to load the application
+            self.processes = self.daphne_pids()
             return
         logs = "\n".join((self.log_dir / f"{self.system}-{i}.log").read_text()[-2000:]
-                         for i in range(len(self.processes)))
+                         for i in range(len(self.launched)))
         raise RuntimeError(f"{self.system} servers did not start:\n{logs}")
 
     def cpu_seconds(self) -> float:
-        return sum(proc_cpu_seconds(p.pid) for p in self.processes if p.poll() is None)
+        return sum(proc_cpu_seconds(pid) for pid in self.processes if pid_alive(pid))
 
     def rss_bytes(self) -> int:
-        return sum(proc_rss_bytes(p.pid) for p in self.processes if p.poll() is None)
+        return sum(proc_rss_bytes(pid) for pid in self.processes if pid_alive(pid))
 
     def alive(self) -> int:
-        return sum(p.poll() is None for p in self.processes)
+        """How many of the processes that started the run are still running (academy.serve restarts one that
+        died under a new pid: it does not count)."""
+        return sum(pid_alive(pid) for pid in self.processes)
 
     def stop(self):
-        for p in self.processes:
+        for p in self.launched:
             if p.poll() is None:
-                p.terminate()
-        deadline = time.monotonic() + 10
-        for p in self.processes:
+                p.terminate()  # academy.serve stops its workers
+        deadline = time.monotonic() + 20
+        for p in self.launched:
             try:
                 p.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                p.kill()
+                os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 class Profiler:
@@ -365,10 +407,10 @@ class Profiler:
 
     def __init__(self, servers: Servers, phase: str, out_dir: Path):
         self.records = []
-        for index, process in enumerate(servers.processes):
+        for index, pid in enumerate(servers.processes):
             path = out_dir / f"{servers.system}-{phase}-{index}.txt"
             self.records.append((path, subprocess.Popen(
-                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(process.pid), "--rate", "200", "--format", "raw", "--nonblocking",
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--nonblocking",
                  "--output", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
         time.sleep(0.5)
 

@@ -265,3 +265,13 @@ def test_a_websocket_not_accepted_in_time_is_closed(start_serve):
     with pytest.raises(ConnectionError):
         BlockingClient("127.0.0.1", server.port, "/ws/", f"http://127.0.0.1:{server.port}", timeout=15)
     assert 0.9 < time.monotonic() - began < 4.5
+
+
+def test_the_systemd_unit_writes_out_the_time_outs_academy_serve_sets():
+    unit = (ROOT / "deploy" / "academy.service").read_text().replace("\\\n", " ")
+    command = re.search(r"^ExecStart=\S+ -m academy\.serve (.*)$", unit, re.M).group(1).split()
+    args, _ = serve.parse_arguments(command)
+    for option, seconds in serve.DAPHNE_TIMEOUTS.items():
+        assert option in command
+        assert getattr(args, option.lstrip("-").replace("-", "_")) == seconds
+    assert "-v" not in command and "--access-log" not in command

@@ -4,12 +4,15 @@ room_cookie(user)                       a real Django session for `user`: the `C
 room_communicator(session, user, ...)   a WebsocketCommunicator on the project's ASGI application (origin check and
                                         session auth included), for /ws/live/<pk>/
 make_question(session, author, ...)     a question row (for tests that need one before connecting)
+receive_through(comm, predicate)        every message up to the first that satisfies `predicate` (with a deadline)
+barrier(comm, moderator)                what `comm` receives before an announcement published now: all earlier events
 room_reset()                            forget every room's history (Redis keys or the process's deque) between tests
 load_demo(*, users, log)                the past panel's questions, replies and votes (live/demo.py)
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 
 from channels.db import database_sync_to_async
@@ -114,14 +117,42 @@ async def answers(communicator, request_ids, timeout: float = 5) -> dict:
     return found
 
 
-async def drain(communicator, timeout: float = 0.3) -> list[dict]:
-    """Everything that arrives within `timeout` seconds."""
-    messages, backlog = list(_backlog(communicator)), _backlog(communicator)
-    backlog.clear()
-    # receive_nothing waits without cancelling the application (receive_from's time-out would kill it).
-    while not await communicator.receive_nothing(timeout=timeout):
-        messages.append(json.loads(await communicator.receive_from()))
-    return messages
+async def receive_through(communicator, predicate, timeout: float = 5) -> list[dict]:
+    """Every message up to and including the first that satisfies `predicate` (messages set aside by `command`
+    first): wait for the condition, never for a quiet period."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    messages = []
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"no matching message arrived; received {messages}")
+        messages.append(await receive(communicator, timeout=remaining))
+        if predicate(messages[-1]):
+            return messages
+
+
+def event_numbered(seq: int):
+    """A predicate: the room event numbered `seq`."""
+    return lambda message: message.get("type") == "event" and message["seq"] == seq
+
+
+_barriers = itertools.count(1)
+
+
+async def barrier(communicator, moderator, timeout: float = 5) -> list[dict]:
+    """What `communicator` receives before an announcement that `moderator` (a communicator with moderator rights)
+    publishes now. A room's hub delivers events strictly in seq order, so once the announcement has arrived every
+    event published before it has arrived too: the list is all of them ("nothing else came" without a quiet
+    period). The announcement itself is not in the list."""
+    number = next(_barriers)
+    text = f"屏障{number}"
+    ack = await command(moderator, "announce", f"barrier-{number}", text=text)
+    assert ack["type"] == "ack", ack
+    messages = await receive_through(
+        communicator, lambda m: m.get("type") == "event" and m.get("name") == "announcement"
+        and m["data"]["announcement"]["text"] == text, timeout)
+    return messages[:-1]
 
 
 def make_question(session, author, text="一个问题", **fields) -> Question:

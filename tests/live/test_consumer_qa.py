@@ -7,7 +7,8 @@ from channels.db import database_sync_to_async
 from live.models import LiveSessionPage, Question
 from tests.factories.live import make_live_session
 from tests.factories.live_room import (
-    command, drain, make_question, receive, receive_until, room_communicator, room_fixture,
+    barrier, command, event_numbered, make_question, receive, receive_through, receive_until, room_communicator,
+    room_fixture,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,7 +109,9 @@ async def test_every_moderator_action_is_an_event_with_consecutive_seq(session, 
     for i, (kind, fields, _) in enumerate(actions):
         ack = await command(mod, kind, f"m{i}", **fields)
         assert ack["type"] == "ack", ack
-    events = [m for m in await drain(participant, 0.5) if m["type"] == "event"]
+    received = await receive_through(participant, event_numbered(len(actions)))
+    received += await barrier(participant, mod)  # and nothing after them
+    events = [m for m in received if m["type"] == "event"]
     assert [e["name"] for e in events] == [name for _, _, name in actions]
     assert [e["seq"] for e in events] == list(range(1, len(actions) + 1))
     highlighted = events[1]["data"]
@@ -128,7 +131,7 @@ async def test_every_moderator_action_is_an_event_with_consecutive_seq(session, 
     await mod.disconnect()
 
 
-async def test_participants_may_not_moderate(session, volunteer):
+async def test_participants_may_not_moderate(session, volunteer, moderator):
     participant = await join(session, volunteer)
     question = await database_sync_to_async(make_question)(session, volunteer, "我的问题")
     for i, (kind, fields) in enumerate([
@@ -146,8 +149,10 @@ async def test_participants_may_not_moderate(session, volunteer):
         assert answer["message"] == "只有本场的主持人和主讲人可以这样做。"
     stored = await database_sync_to_async(Question.objects.get)(pk=question.pk)
     assert stored.status == "approved" and not stored.highlighted and not stored.pinned
-    assert not [m for m in await drain(participant, 0.2) if m["type"] == "event"]
+    mod = await join(session, moderator)
+    assert not [m for m in await barrier(participant, mod) if m["type"] == "event"]
     await participant.disconnect()
+    await mod.disconnect()
 
 
 async def test_bad_input_gets_an_error_and_the_connection_stays_open(session, volunteer):

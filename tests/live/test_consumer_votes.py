@@ -8,7 +8,8 @@ from live.models import Question, Vote
 from tests.factories.accounts import UserFactory
 from tests.factories.live import make_live_session
 from tests.factories.live_room import (
-    answers, command, drain, make_question, receive, receive_until, room_communicator, room_fixture, send_command,
+    answers, command, make_question, receive, receive_through, receive_until, room_communicator, room_fixture,
+    send_command,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,22 +89,33 @@ async def test_counts_are_coalesced_not_sent_per_vote(session, socialworker, set
     users = await database_sync_to_async(lambda: [UserFactory() for _ in range(6)])()
     voters = [await join(session, user) for user in users]
     watcher = voters[0]
-    await drain(watcher, 0.5)  # the join-time participant counts
+    # The join-time participant counts (sent at most every LIVE_PARTICIPANTS_INTERVAL): all six are in.
+    await receive_until(watcher, lambda m: m["type"] == "counts" and m["participants"] == len(voters))
     loop = asyncio.get_running_loop()
     began = loop.time()
     for i, c in enumerate(voters):
         for q in questions:
             await send_command(c, "question.vote", f"v{q.pk}", question=q.pk)
     await asyncio.gather(*[answers(c, [f"v{q.pk}" for q in questions]) for c in voters])
-    messages = await drain(watcher, 0.9)
+    expected = {str(q.pk): 6 for q in questions}
+    final = {}
+
+    def all_counted(message):
+        if message["type"] == "counts":
+            final.update(message["votes"])
+        return final == expected
+
+    messages = await receive_through(watcher, all_counted)
     elapsed = loop.time() - began
     counts = [m for m in messages if m["type"] == "counts"]
-    final = {}
-    for message in counts:
-        final.update(message["votes"])
-    assert final == {str(q.pk): 6 for q in questions}
     # 18 votes, but at most one counts message per interval.
     assert 1 <= len(counts) <= int(elapsed / 0.4) + 1
+    # Nothing changes them afterwards: the next counts carry the next change (an unvote), and only it.
+    first = str(questions[0].pk)
+    assert (await command(voters[1], "question.unvote", "u1", question=questions[0].pk))["type"] == "ack"
+    after = [m for m in await receive_through(watcher, lambda m: m["type"] == "counts" and m["votes"].get(first) == 5)
+             if m["type"] == "counts"]
+    assert [m["votes"] for m in after] == [{first: 5}]
     for communicator in voters:
         await communicator.disconnect()
 

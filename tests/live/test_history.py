@@ -12,7 +12,8 @@ from live.hub import get_hub
 from live.models import Question
 from tests.factories.live import make_live_session
 from tests.factories.live_room import (
-    answers, command, drain, make_question, receive, receive_until, room_communicator, room_fixture, send_command,
+    answers, barrier, command, event_numbered, make_question, receive, receive_through, receive_until,
+    room_communicator, room_fixture, send_command,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,7 +57,9 @@ async def test_seq_has_no_gaps_when_several_moderators_act_at_once(session, mode
     for i, q in enumerate(questions):
         await send_command(mods[i % 2], "question.pin", f"p{i}", question=q.pk, pinned=True)
     await asyncio.gather(*[answers(mods[k], [f"p{i}" for i in range(6) if i % 2 == k]) for k in range(2)])
-    seqs = [e["seq"] for e in events_of(await drain(participant, 0.4))]
+    received = await receive_through(participant, event_numbered(snapshot["seq"] + 6))
+    received += await barrier(participant, mods[0])  # and nothing after them
+    seqs = [e["seq"] for e in events_of(received)]
     assert seqs == list(range(snapshot["seq"] + 1, snapshot["seq"] + 7))
     for communicator in [participant] + mods:
         await communicator.disconnect()
@@ -68,19 +71,21 @@ async def test_resume_replays_exactly_the_missed_events(session, moderator, volu
     participant = await join(session, volunteer)
     await receive(participant)
     await announce(mod, 2, "早")
-    seen = events_of(await drain(participant, 0.3))
+    seen = events_of(await receive_through(participant, event_numbered(2)))
+    seen += events_of(await barrier(participant, mod))  # seq 3: nothing else came before it
     assert [e["seq"] for e in seen] == [1, 2]
     epoch = (await get_history().current(session.pk))[1]
     await participant.disconnect()
     await announce(mod, 3, "晚")
-    back = await join(session, volunteer, since=2, epoch=epoch)
+    back = await join(session, volunteer, since=3, epoch=epoch)
     replay = [await receive(back) for _ in range(4)]
-    assert [m.get("seq") for m in replay] == [3, 4, 5, 5]
+    assert [m.get("seq") for m in replay] == [4, 5, 6, 6]
     assert [m["type"] for m in replay] == ["event", "event", "event", "resumed"]
     assert [m["data"]["announcement"]["text"] for m in replay[:3]] == ["晚0", "晚1", "晚2"]
     await announce(mod, 1, "新")
-    after = events_of(await drain(back, 0.3))
-    assert [e["seq"] for e in after] == [6]  # no duplicates of 3-5
+    after = events_of(await receive_through(back, event_numbered(7)))
+    after += events_of(await barrier(back, mod))
+    assert [e["seq"] for e in after] == [7]  # no duplicates of 4-6
     await back.disconnect()
     await mod.disconnect()
 
@@ -128,21 +133,23 @@ async def test_resume_from_another_epoch_or_the_future_gets_a_snapshot(session, 
 async def test_hub_delivers_in_seq_order_and_fills_a_gap_from_the_history(session, volunteer):
     participant = await join(session, volunteer)
     await receive(participant)
-    await drain(participant, 0.2)  # the participant count
+    await receive_until(participant, lambda m: m["type"] == "counts" and m["participants"] == 1)
     hub = get_hub(session.pk)
     history = get_history()
     entries = []
     for i in range(3):
         entry, epoch = await history.append(session.pk, events._rest(1, "announcement", {"n": i}), None)
         entries.append(entry)
-    hub.on_event(entries[2], epoch)  # early: waits
-    assert await participant.receive_nothing(0.05)
+    hub.on_event(entries[2], epoch)  # early: waits (had it gone out, it would come first below)
     hub.on_event(entries[0], epoch)  # 1 goes out; 2 is missing, read from the history after GAP_WAIT
     messages = [json.loads(await participant.receive_from()) for _ in range(3)]
     assert [m["seq"] for m in messages] == [1, 2, 3]
     assert [m["data"]["n"] for m in messages] == [0, 1, 2]
+    entry, epoch = await history.append(session.pk, events._rest(1, "announcement", {"n": 3}), None)
     hub.on_event(entries[1], epoch)  # late duplicate: dropped
-    assert await participant.receive_nothing(0.3)
+    hub.on_event(entry, epoch)  # the next event: delivered in seq order, so a duplicate would come before it
+    later = await receive_through(participant, event_numbered(4))
+    assert [(m["seq"], m["data"]["n"]) for m in events_of(later)] == [(4, 3)]
     await participant.disconnect()
 
 
@@ -223,7 +230,6 @@ async def test_a_client_that_stops_reading_is_disconnected_at_the_queue_bound(se
 async def test_events_that_pub_sub_lost_are_read_from_the_history(session, volunteer):
     participant = await join(session, volunteer)
     await receive(participant)
-    await drain(participant, 0.2)
     for i in range(2):  # in the history, never published: as if pub/sub dropped them
         await get_history().append(session.pk, events._rest(1, "announcement", {"n": i}), None)
     messages = [await receive_until(participant, lambda m: m["type"] == "event", timeout=5) for _ in range(2)]
