@@ -55,7 +55,7 @@ def _wait_for(predicate, timeout=10):
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "not reported in time"
-        time.sleep(0.05)
+        time.sleep(0.05)  # poll for the condition until the deadline
 
 
 @pytest.mark.django_db(transaction=True)

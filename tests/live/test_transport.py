@@ -7,6 +7,7 @@ module installed (tests/live/transport_app.py) and a raw WebSocket client.
 import json
 import os
 import random
+import select
 import socket
 import struct
 import subprocess
@@ -111,7 +112,9 @@ def test_a_closed_peer_is_left_to_twisted_which_loses_the_connection(pair):
     server, protocol, client, reactor = pair
     client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     client.close()  # a reset, as a phone that vanishes
-    time.sleep(0.05)
+    waiting = select.poll()
+    waiting.register(server.fileno(), select.POLLIN)
+    assert waiting.poll(5000), "the reset did not reach the server's socket"  # it has (poll consumes nothing)
     results = [transport.write(server, b"x" * 1000) for _ in range(3)]  # no exception escapes
     assert results[-1] is False
     assert server in reactor.getWriters()  # what the kernel refused waits for Twisted, which then finds the loss
@@ -256,7 +259,7 @@ def daphne_server(tmp_path):
             except (OSError, AssertionError):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError((tmp_path / f"daphne-{port}.log").read_text())
-                time.sleep(0.2)
+                time.sleep(0.2)  # poll again until the deadline
 
     yield start
     for process in started:
@@ -287,9 +290,13 @@ def test_a_client_that_stops_reading_is_disconnected_and_server_memory_stays_bou
     rss_before = _rss(process.pid)
     stalled = RawClient(port, rcvbuf=4096)
     stalled.send_text("flood 3000 3")  # ~90 MB, of which the client reads nothing
-    time.sleep(3)
-    watcher.send_text("stats")
-    stats = json.loads(watcher.read_text())
+    deadline = time.monotonic() + 20
+    while True:  # until the server has dropped the stalled client (its memory then at its highest)
+        watcher.send_text("stats")
+        stats = json.loads(watcher.read_text())
+        if stats["disconnects"] > disconnects_before or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)  # poll for the condition
     assert stats["disconnects"] == disconnects_before + 1
     assert _rss(process.pid) - rss_before < 40 * 1024 * 1024
     with pytest.raises((ConnectionError, OSError)):  # the stalled client finds its connection gone
@@ -306,7 +313,7 @@ def test_prepared_frames_reach_a_slow_reader_whole_and_in_order(daphne_server):
     rng = random.Random(11)
     for index in range(300):
         if index % 30 == 0:
-            time.sleep(0.02)
+            time.sleep(0.02)  # read slowly: the prepared frames go partial and through Twisted's buffer
         assert client.read_text() == flood_message(index, rng)
     client.close()
 
