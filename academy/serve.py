@@ -49,8 +49,8 @@ TIMEOUT_CHECK_SECONDS = 10.0
 # Daphne's time-outs for a room of tens of thousands of phones, each an academy.serve option of Daphne's name (so
 # `--ping-interval 60` still works as with plain Daphne), in seconds. The accept time-out is the WebSocket library's
 # opening-handshake timer (it drops the connection; the deadline is rounded down to the second); the others act when
-# Daphne's per-connection loop passes,
-# every TIMEOUT_CHECK_SECONDS (APPLICATION_CHECK_SECONDS for the application close), so they may run up to 10 s late.
+# Daphne's per-connection loop passes, every TIMEOUT_CHECK_SECONDS (APPLICATION_CHECK_SECONDS for the application
+# close), so they may act up to 10 s late.
 # docs/deployment.md gives the reasons at length.
 DAPHNE_TIMEOUTS = {
     # From the WebSocket's TCP connection to the consumer's accept. Daphne's 5 s failed 83 joins of 50,000 in a burst
@@ -59,9 +59,10 @@ DAPHNE_TIMEOUTS = {
     # reconnect with back-off (live/static/live/room.js: 1, 2, 4 … 30 s plus jitter).
     "--websocket_connect_timeout": 30,
     # A ping to every WebSocket whose client sent nothing for this long (a phone that only listens: nearly all), and a
-    # close when its pong does not come within --ping-timeout. Together they bound how long a phone that vanished without a FIN (lift, tunnel, flat
-    # battery) counts as present: about a minute. 30 s keeps mobile NAT and nginx's 120 s WebSocket read timeout
-    # open at two thirds the cost of Daphne's 20 s (20,000 phones: ~670 pings a second rather than 1,000).
+    # close when its pong does not come within --ping-timeout. Together they bound how long a phone that vanished
+    # without a FIN (lift, tunnel, flat battery) counts as present: about a minute. 30 s keeps mobile NAT and
+    # nginx's 120 s WebSocket read timeout open at two thirds the cost of Daphne's 20 s (20,000 phones: ~670 pings a
+    # second rather than 1,000).
     "--ping-interval": 30,
     "--ping-timeout": 30,
     # How long a consumer may take to finish after its client left (leaving the room, the attendance span's end)

@@ -3,11 +3,12 @@
 
     python bench/live_load.py --participants N --broadcasts K [--system academy|stock|both] [--processes P] [--json]
 
-It starts what it measures: P Daphne processes of the project (`academy.asgi`) sharing one port (one SO_REUSEPORT
-listening socket per process, handed over with `--fd`), and the baseline, a stock Channels consumer on
-channels_redis's core layer (bench/stock/), in the same run. With REDIS_URL and DATABASE_URL set it runs against
-Redis and PostgreSQL; without them against a SQLite file and the in-memory layer, with one process and no baseline
-(the baseline needs Redis).
+It starts what it measures: the project as production runs it, the documented command `python -m academy.serve
+--processes P -b 127.0.0.1 -p PORT` (P Daphne processes sharing one port, Daphne's time-outs and access log as
+academy/serve.py sets them), and the baseline, a stock Channels consumer on channels_redis's core layer
+(bench/stock/) in P plain `daphne -v 0` processes on one port, in the same run. With REDIS_URL and DATABASE_URL set
+it runs against Redis and PostgreSQL; without them against a SQLite file and the in-memory layer, with one process and
+no baseline (the baseline needs Redis).
 
 It prepares its own data (bench users with real Django sessions, one live session per system, K pending questions
 and one question to vote on), drives the servers with its own load generator (asyncio, several processes, the

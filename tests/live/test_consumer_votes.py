@@ -90,7 +90,7 @@ async def test_counts_are_coalesced_not_sent_per_vote(session, socialworker, set
     voters = [await join(session, user) for user in users]
     watcher = voters[0]
     # The join-time participant counts (sent at most every LIVE_PARTICIPANTS_INTERVAL): all six are in.
-    await receive_until(watcher, lambda m: m["type"] == "counts" and m["participants"] == len(voters))
+    await receive_until(watcher, lambda m: m["type"] == "counts" and m["participants"] == len(voters), timeout=10)
     loop = asyncio.get_running_loop()
     began = loop.time()
     for i, c in enumerate(voters):

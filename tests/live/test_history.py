@@ -133,7 +133,7 @@ async def test_resume_from_another_epoch_or_the_future_gets_a_snapshot(session, 
 async def test_hub_delivers_in_seq_order_and_fills_a_gap_from_the_history(session, volunteer):
     participant = await join(session, volunteer)
     await receive(participant)
-    await receive_until(participant, lambda m: m["type"] == "counts" and m["participants"] == 1)
+    await receive_until(participant, lambda m: m["type"] == "counts" and m["participants"] == 1, timeout=5)
     hub = get_hub(session.pk)
     history = get_history()
     entries = []
