@@ -1,5 +1,5 @@
-"""The live room's batched writes: votes, poll answers and attendance spans, one transaction per batch
-(live/batching.py collects them). Each item gets `.result` or `.error` (a RoomError); exact counters are recomputed
+"""The live room's batches: joins (live/admission.py), votes, poll answers and attendance spans, one transaction per
+batch (live/batching.py collects them). Each item gets `.result` or `.error` (a RoomError); exact counters are recomputed
 from the rows in the same transaction.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from live.admission import joins_read
 from live.models import AttendanceSpan, Poll, PollAnswer, PollAnswerChoice, PollChoice, Question, Vote
 from live.services.room import (
     ERROR_POLL_CHOICES, ERROR_POLL_CLOSED, ERROR_POLL_NOT_FOUND, ERROR_POLL_ONE_CHOICE, ERROR_QUESTION_DISMISSED,
@@ -220,10 +221,14 @@ def _apply_spans(opens: list[SpanOpen], closes: list[SpanClose]) -> None:
             c.result = {}
 
 
-def room_batch_write(*, votes=(), answers=(), opens=(), closes=()) -> BatchResult:
-    """One transaction for everything a batch collected; each item gets `.result` or `.error`."""
+def room_batch_write(*, joins=(), votes=(), answers=(), opens=(), closes=()) -> BatchResult:
+    """One transaction for everything a batch collected; each item gets `.result` or `.error`. Joins
+    (live/admission.py) are decided and read first; the admitted ones' attendance spans open with the others."""
     result = BatchResult()
     with transaction.atomic():
+        if joins:
+            opens = list(opens) + [SpanOpen(session_id=j.session_id, user_id=j.user.pk, connection=j.connection,
+                                            process=j.process, at=j.at) for j in joins_read(list(joins))]
         _apply_votes(list(votes), result)
         _apply_answers(list(answers), result)
         _apply_spans(list(opens), list(closes))
