@@ -1,4 +1,5 @@
-"""live.auth: the room's WebSocket authentication decides as Channels' AuthMiddleware does, in batches."""
+"""live.auth: the room's WebSocket authentication decides as Channels' AuthMiddleware does, in the group commit's
+batches."""
 import asyncio
 
 import pytest
@@ -6,7 +7,8 @@ from channels.db import database_sync_to_async
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from live.auth import RoomAuthMiddlewareStack, get_batcher
+from live.auth import RoomAuthMiddlewareStack
+from live.batching import get_committer
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,11 +71,11 @@ async def test_a_session_from_before_a_password_change_is_refused_and_flushed():
 async def test_concurrent_connects_share_their_look_ups():
     users = [await database_sync_to_async(UserFactory)(username=f"room-auth-many-{i}") for i in range(30)]
     keys = [await database_sync_to_async(session_key_for)(user) for user in users]
-    batcher = get_batcher()
-    before = batcher.batches
+    committer = get_committer()
+    before = committer.batches
     seen = await asyncio.gather(*(user_seen(f"sessionid={key}") for key in keys))
     assert seen == [(True, user.pk) for user in users]
-    assert batcher.batches - before <= 3  # 30 connects, a handful of look-ups (two queries each)
+    assert committer.batches - before <= 3  # 30 connects, a handful of look-ups (two queries each)
 
 
 async def test_another_session_engine_goes_through_channels_own_lookup(settings):
