@@ -207,9 +207,12 @@ def _apply_answers(answers: list[PollAnswerInput], result: BatchResult) -> None:
 
 def _apply_spans(opens: list[SpanOpen], closes: list[SpanClose]) -> None:
     if opens:
-        AttendanceSpan.objects.bulk_create([
-            AttendanceSpan(session_id=o.session_id, user_id=o.user_id, connection=o.connection, process=o.process,
-                           joined_at=o.at, seen_at=o.at) for o in opens], ignore_conflicts=True)
+        # Plain rows, not model instances: a join burst opens hundreds of spans per batch.
+        adapt = connection.ops.adapt_datetimefield_value
+        _insert_returning(AttendanceSpan._meta.db_table,
+                          ["session_id", "user_id", "connection", "process", "joined_at", "seen_at"],
+                          [(o.session_id, o.user_id, o.connection, o.process, adapt(o.at), adapt(o.at)) for o in opens],
+                          conflict=["connection"], returning=["connection"])
         for o in opens:
             o.result = {}
     if closes:
