@@ -3,6 +3,8 @@
 A connect (live/consumers.py `_join`) hands a `JoinRequest` to this process's group commit (live/batching.py), the
 same batches that carry votes, poll answers and attendance spans. Each batch is one thread hop and one transaction
 (live.services.room_batch.room_batch_write), which calls `joins_read` for the batch's joins:
+- the users of the connections' session keys (live/auth.py's `load_users`: two queries for the batch; academy/asgi.py
+  defers the look-up from the middleware to here, so a connect costs one batch, not two);
 - the room's shared admission facts (live.selectors.access.RoomFacts: the published session, its view restrictions,
   bans, named moderators, who holds the moderators' permission) come from the room's `Entrance` on the hub, read
   only when missing or older than `LIVE_ENTRANCE_TTL` (5 s), once per room and batch;
@@ -31,11 +33,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
+from live.auth import ANONYMOUS, load_users
 from live.models import Ban, SessionModerator
 from live.selectors.access import RoomFacts, join_facts, may_join, may_moderate, registered_among, room_facts
 from live.selectors.room import (
-    CLOSE_BANNED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_PRIVATE, room_personal_states, room_restrictions_pass,
-    room_shared_state,
+    CLOSE_BANNED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_PRIVATE, CLOSE_UNAUTHENTICATED, room_personal_states,
+    room_restrictions_pass, room_shared_state,
 )
 
 
@@ -81,6 +84,8 @@ class Joined:
     """What a join learnt in its batch."""
 
     refusal: int | None = None  # a close code when refused
+    user: object = None  # the connection's user (looked up in the batch when the request had only a session key)
+    undecided: bool = False  # the batch could not decide the session key's user: Channels' get_user must
     session: object = None
     moderator: bool = False
     shared: dict | None = None  # the snapshot's shared part (None when no snapshot was asked for)
@@ -92,7 +97,7 @@ class JoinRequest:
     """One connect, as an item of the group commit."""
 
     session_id: int
-    user: object
+    user: object  # None: look it up from `session_key` in the batch (live.auth.load_users)
     django_session: object  # the connection's own Django session (view restrictions read it)
     connection: str | None  # its attendance span is opened when admitted (None: open already)
     snapshot: bool  # read the snapshot's parts too (not for a connection resuming from the history)
@@ -100,6 +105,7 @@ class JoinRequest:
     at: object = None
     facts: RoomFacts | None = None  # the hub's current facts, or None: read them in the batch
     shared: dict = field(default_factory=dict)  # audience -> the hub's current shared snapshot part
+    session_key: str | None = None
     fresh_facts: RoomFacts | None = None  # facts read in the batch (to keep on the hub)
     result: Joined | None = None
     error: object = None
@@ -108,9 +114,11 @@ class JoinRequest:
 def joins_read(requests: list[JoinRequest]) -> list[JoinRequest]:
     """Decide and read the batch's joins (inside the batch's transaction); returns those whose attendance span is to
     be opened (admitted, with a connection)."""
+    _users_look_up([r for r in requests if r.user is None])
     by_room: dict[int, list[JoinRequest]] = {}
     for request in requests:
-        by_room.setdefault(request.session_id, []).append(request)
+        if request.result is None:
+            by_room.setdefault(request.session_id, []).append(request)
     opens = []
     for session_id, joins in by_room.items():
         facts = next((r.facts for r in joins if r.facts is not None), None)
@@ -122,11 +130,26 @@ def joins_read(requests: list[JoinRequest]) -> list[JoinRequest]:
     return opens
 
 
+def _users_look_up(requests: list[JoinRequest]) -> None:
+    """The users of the requests' session keys: two queries for the batch (live/auth.py's copy of Django's rules)."""
+    if not requests:
+        return
+    users = load_users(list(dict.fromkeys(r.session_key for r in requests)))
+    for request in requests:
+        user = users.get(request.session_key)
+        if user is None:
+            request.result = Joined(undecided=True)
+        elif user == ANONYMOUS:
+            request.result = Joined(refusal=CLOSE_UNAUTHENTICATED)
+        else:
+            request.user = user
+
+
 def _room_joins_read(facts: RoomFacts, joins: list[JoinRequest]) -> list[JoinRequest]:
     session = facts.session
     if session is None:
         for request in joins:
-            request.result = Joined(refusal=CLOSE_NOT_FOUND)
+            request.result = Joined(refusal=CLOSE_NOT_FOUND, user=request.user)
         return []
     registered = set()
     if session.registration_required:
@@ -136,14 +159,14 @@ def _room_joins_read(facts: RoomFacts, joins: list[JoinRequest]) -> list[JoinReq
         user = request.user
         user_facts = join_facts(facts, user, registered=user.pk in registered)
         if user_facts.signed_in and user_facts.banned:
-            request.result = Joined(refusal=CLOSE_BANNED, session=session)
+            request.result = Joined(refusal=CLOSE_BANNED, user=user, session=session)
         elif not may_join(user_facts):
-            request.result = Joined(refusal=CLOSE_FORBIDDEN, session=session)
+            request.result = Joined(refusal=CLOSE_FORBIDDEN, user=user, session=session)
         elif facts.restrictions and not room_restrictions_pass(restrictions=facts.restrictions, user=user,
                                                                django_session=request.django_session):
-            request.result = Joined(refusal=CLOSE_PRIVATE, session=session)
+            request.result = Joined(refusal=CLOSE_PRIVATE, user=user, session=session)
         else:
-            request.result = Joined(session=session, moderator=may_moderate(user_facts))
+            request.result = Joined(user=user, session=session, moderator=may_moderate(user_facts))
             admitted.append(request)
     audiences: dict[bool, list[JoinRequest]] = {}
     for request in admitted:

@@ -131,25 +131,48 @@ class UserLookup:
     error: object = None
 
 
+# Where a deferring RoomAuthMiddleware leaves the connection's session key for the room's consumer.
+SESSION_KEY_SCOPE = "live.session_key"
+
+
+async def user_resolve(scope, key: str | None, *, batched: bool = True):
+    """The user of `scope` (AnonymousUser when none), from the session `key`: looked up in the group commit, and
+    through Channels' own `get_user` when that cannot decide (or at once, without `batched`)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from live.batching import get_committer
+
+    user = ANONYMOUS if batched else None
+    if key and batched:
+        try:
+            user = await get_committer().user(key)
+        except Exception:  # noqa: BLE001 - the batch failed: Channels' own look-up decides this one
+            logger.warning("live: batched user look-up failed", exc_info=True)
+            user = None
+    if user is None:  # not decidable by the fast path: Channels' own look-up
+        user = await get_user(scope)
+    user = AnonymousUser() if isinstance(user, str) else user
+    scope["user"]._wrapped = user
+    return user
+
+
 class RoomAuthMiddleware(AuthMiddleware):
+    """Channels' AuthMiddleware with the look-ups in the group commit. With `deferred` (the room's routes), a
+    connection with a session cookie is passed on unresolved, its key in scope[SESSION_KEY_SCOPE]: the room's
+    consumer looks its user up in the same batch as its admission (live/admission.py), one round trip for both."""
+
+    def __init__(self, inner, *, deferred: bool = False):
+        super().__init__(inner)
+        self.deferred = deferred
+
     async def resolve_scope(self, scope):
-        from django.contrib.auth.models import AnonymousUser
-
-        from live.batching import get_committer
-
         key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
-        user = ANONYMOUS
-        if key:
-            try:
-                user = await get_committer().user(key)
-            except Exception:  # noqa: BLE001 - the batch failed: Channels' own look-up decides this one
-                logger.warning("live: batched user look-up failed", exc_info=True)
-                user = None
-        if user is None:  # not decidable by the fast path: Channels' own look-up
-            user = await get_user(scope)
-        scope["user"]._wrapped = AnonymousUser() if isinstance(user, str) else user
+        if key and self.deferred:
+            scope[SESSION_KEY_SCOPE] = key
+            return
+        await user_resolve(scope, key)
 
 
-def RoomAuthMiddlewareStack(inner):
-    """Drop-in for Channels' AuthMiddlewareStack."""
-    return CookieMiddleware(SessionMiddleware(RoomAuthMiddleware(inner)))
+def RoomAuthMiddlewareStack(inner, *, deferred: bool = False):
+    """Drop-in for Channels' AuthMiddlewareStack (academy/asgi.py defers the look-up to the room's joins)."""
+    return CookieMiddleware(SessionMiddleware(RoomAuthMiddleware(inner, deferred=deferred)))

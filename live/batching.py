@@ -94,7 +94,7 @@ class Committer:
         try:
             joined = await self._submit(request)
         finally:
-            if request.connection is not None and (joined is None or joined.refusal is not None):
+            if request.connection is not None and (joined is None or joined.refusal is not None or joined.undecided):
                 self.connections.pop(request.connection, None)
         return joined
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from live import payloads, transport
 from live.admission import JoinRequest, Joined, audience
+from live.auth import SESSION_KEY_SCOPE, user_resolve
 from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
@@ -197,38 +198,52 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _join(self):
         """A join from the socket to the snapshot (docs/architecture.md walks through it):
-        1. live/auth.py found the user of the connection's Django session (a look-up in the group commit);
-        2. one item of the group commit (live/admission.py) admits the user by live.selectors.access's rules and reads
-           the snapshot's parts, and opens the attendance span: one thread hop and one transaction per batch;
-        3. the connection joins this process's room hub, then gets the snapshot (or the events it missed)."""
-        user = self.scope.get("user")
+        1. one item of the group commit (live/admission.py) looks the user up from the connection's session key
+           (live/auth.py left it to the join), admits them by live.selectors.access's rules, reads the snapshot's
+           parts and opens the attendance span: one thread hop and one transaction per batch of connects;
+        2. the connection joins this process's room hub, then gets the snapshot (or the events it missed)."""
         self.session_id = session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        if user is None or not user.is_authenticated:
+        key = self.scope.get(SESSION_KEY_SCOPE)
+        user = self.scope.get("user") if key is None else None
+        if key is None and (user is None or not user.is_authenticated):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         if not valid_id(session_id):
-            await self.close(code=CLOSE_NOT_FOUND)
+            if key is not None:
+                user = await user_resolve(self.scope, key)
+            await self.close(code=CLOSE_NOT_FOUND if user.is_authenticated else CLOSE_UNAUTHENTICATED)
             return
         since, epoch = self._query()
         self.connection_id = uuid.uuid4().hex
         django_session = self.scope.get("session")
-        outlet = Outlet(self.base_send, user_id=user.pk, moderator=False, on_close=self._dropped,
+        outlet = Outlet(self.base_send, user_id=0, moderator=False, on_close=self._dropped,
                         write=transport.writer_for(self.base_send),
                         session_key=getattr(django_session, "session_key", None))
-        joined, position = await self._enter(connection=self.connection_id, snapshot=since is None, outlet=outlet)
+        joined, position = await self._enter(user, key=key, connection=self.connection_id, snapshot=since is None,
+                                             outlet=outlet)
+        if joined.undecided:  # a session the batch's look-up does not decide: Channels' own, then the batch again
+            user = await user_resolve(self.scope, key, batched=False)
+            if not user.is_authenticated:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            joined, position = await self._enter(user, connection=self.connection_id, snapshot=since is None,
+                                                 outlet=outlet)
         if joined.refusal:
             await self.close(code=joined.refusal)
             return
-        self.user = user
+        self.user = joined.user
+        self.scope["user"]._wrapped = self.user
         self.session = joined.session
         self.moderator = outlet.moderator = joined.moderator
+        outlet.user_id = self.user.pk
         self.flood = TokenBucket(50, 5.0)
         self.hub = get_hub(session_id)
         self.outlet = outlet
         await self.hub.join(outlet)
         await self._start_stream(joined, position, since, epoch)
 
-    async def _enter(self, *, connection: str | None, snapshot: bool, outlet) -> tuple[Joined, tuple]:
+    async def _enter(self, user, *, key: str | None = None, connection: str | None, snapshot: bool,
+                     outlet) -> tuple[Joined, tuple]:
         """Admission and the snapshot's parts from the group commit, with what this process's hub has cached.
         Returns them with the room's (seq, epoch) from before they were read: the snapshot's position."""
         session_id = self.session_id
@@ -240,11 +255,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         entrance = hub.entrance if hub is not None else None
         generation, asked = (entrance.generation if entrance else None), time.monotonic()
         request = JoinRequest(
-            session_id=session_id, user=self.scope["user"], django_session=self.scope.get("session"),
+            session_id=session_id, user=user, session_key=key, django_session=self.scope.get("session"),
             connection=connection, snapshot=snapshot, facts=entrance.current_facts() if entrance else None,
             shared=entrance.current_shared(version) if running and snapshot else {})
         joined = await get_committer().enter(request, outlet=outlet)
-        if joined.refusal is None:
+        if joined.refusal is None and not joined.undecided:
             entrance = get_hub(session_id).entrance
             if request.fresh_facts is not None and generation in (None, entrance.generation):
                 entrance.keep_facts(request.fresh_facts, generation=entrance.generation, read_at=asked)
@@ -275,7 +290,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.outlet.open(last)
                 return
             # Too far behind (or another epoch): a snapshot after all, read while the hub holds the room's events.
-            joined, position = await self._enter(connection=None, snapshot=True, outlet=self.outlet)
+            joined, position = await self._enter(self.user, connection=None, snapshot=True, outlet=self.outlet)
             if joined.refusal:
                 self.outlet.drop(joined.refusal)
                 return

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db.models import Q
 
 from live.models import Ban, LiveSessionPage, Registration, SessionModerator

@@ -221,6 +221,26 @@ async def test_cached_facts_expire_after_the_ttl(volunteer, moderator, settings)
     first, _, _ = await room_communicator(session, volunteer)
     assert (await receive(first))["type"] == "snapshot"
     entrance = get_hub(session.pk).entrance
-    assert entrance.current_facts() is not None
+    assert entrance.facts is not None
     await wait_for(lambda: entrance.current_facts() is None)
+    assert entrance.facts is not None  # kept, but too old to be used
     await first.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_join_looks_its_user_up_from_the_session_key_in_the_same_batch(volunteer):
+    from tests.factories.live_room import room_cookie
+
+    session = await database_sync_to_async(make_live_session)()
+    cookie = await database_sync_to_async(room_cookie)(volunteer)
+    key = cookie.partition("sessionid=")[2].split(";")[0]
+    committer = get_committer()
+    before = committer.batches
+    signed_in, unknown = await asyncio.gather(
+        committer.enter(JoinRequest(session_id=session.pk, user=None, session_key=key, django_session=None,
+                                    connection=None, snapshot=True), outlet=None),
+        committer.enter(JoinRequest(session_id=session.pk, user=None, session_key="x" * 32, django_session=None,
+                                    connection=None, snapshot=True), outlet=None))
+    assert committer.batches - before == 1
+    assert (signed_in.refusal, signed_in.user.pk, signed_in.personal is not None) == (None, volunteer.pk, True)
+    assert unknown.refusal == 4401

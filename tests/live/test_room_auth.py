@@ -1,5 +1,6 @@
 """live.auth: the room's WebSocket authentication decides as Channels' AuthMiddleware does, in the group commit's
-batches."""
+batches (here as a middleware that resolves the user itself; the room's routes leave it to the join's batch, which
+tests/live/test_consumer_*.py and test_joins.py cover)."""
 import asyncio
 
 import pytest
@@ -28,8 +29,8 @@ async def user_seen(cookie: str | None):
         seen.append((user.is_authenticated, user.pk if user.is_authenticated else None))
 
     headers = [(b"cookie", cookie.encode())] if cookie else []
-    await RoomAuthMiddlewareStack(inner)({"type": "websocket", "path": "/ws/live/1/", "headers": headers},
-                                         None, None)
+    await RoomAuthMiddlewareStack(inner, deferred=False)(
+        {"type": "websocket", "path": "/ws/live/1/", "headers": headers}, None, None)
     return seen[0]
 
 
