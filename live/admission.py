@@ -11,7 +11,7 @@ same batches that carry votes, poll answers and attendance spans. Each batch is 
 - per batch, what is each user's own: their registrations (one query), their view restrictions (per user, only on
   restricted pages), then live.selectors.access's rules decide;
 - the shared part of the snapshot comes from the Entrance when it is still current (same hub `version`), else it is
-  read once per room, audience and batch; the admitted users' personal parts take four queries per audience;
+  read once per room, audience and batch; the admitted users' personal parts take three or four queries per audience;
 - the admitted users' attendance spans are inserted with the batch's other spans.
 
 Why the group commit rather than a batcher of its own: under a join burst the room asks the database for the user

@@ -1,6 +1,6 @@
-"""The live room's batches: joins (live/admission.py), votes, poll answers and attendance spans, one transaction per
-batch (live/batching.py collects them). Each item gets `.result` or `.error` (a RoomError); exact counters are recomputed
-from the rows in the same transaction.
+"""The live room's batches: joins (live/admission.py), votes, poll answers and attendance spans, one transaction
+per batch (live/batching.py collects them). Each item gets `.result` or `.error` (a RoomError); exact counters are
+recomputed from the rows in the same transaction.
 """
 from __future__ import annotations
 
