@@ -117,8 +117,11 @@ def _rounds(items, key):
 def _apply_votes(changes: list[VoteChange], result: BatchResult) -> None:
     if not changes:
         return
-    questions = {row["id"]: row for row in Question.objects.filter(pk__in={c.question_id for c in changes})
-                 .values("id", "session_id", "status")}
+    # Locked (in pk order) before the votes go in: another process's batch voting on the same question waits here,
+    # so the count below, a statement started after its commit, includes its votes (without the lock, its UPDATE
+    # would wait on the row and then write a count from a snapshot taken before the other batch committed).
+    questions = {row["id"]: row for row in Question.objects.select_for_update().filter(
+        pk__in={c.question_id for c in changes}).order_by("pk").values("id", "session_id", "status")}
     valid = []
     for change in changes:
         row = questions.get(change.question_id)
