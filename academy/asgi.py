@@ -28,7 +28,7 @@ application = ProtocolTypeRouter(
     {
         "http": http_application,
         # The site's own origins only (scheme, host and port: live/origin.py); Channels' AuthMiddlewareStack with the
-        # session and user look-ups of concurrent connects batched.
-        "websocket": SiteOriginValidator(RoomAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # session and user look-ups left to the room's joins, which batch them with their admission (live/auth.py).
+        "websocket": SiteOriginValidator(RoomAuthMiddlewareStack(URLRouter(websocket_urlpatterns), deferred=True)),
     }
 )

@@ -5,6 +5,7 @@ class LiveConfig(AppConfig):
     name = "live"
 
     def ready(self):
-        from live.rights import connect_signals
+        from live import admission, rights
 
-        connect_signals()
+        rights.connect_signals()
+        admission.connect_signals()

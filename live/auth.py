@@ -3,9 +3,9 @@ batched.
 
 Channels' AuthMiddleware loads each connection's session and then its user: two queries and two thread hops per
 connect, serialised on the one thread that `database_sync_to_async` uses. In a join burst of thousands of phones that
-caps connects at a few hundred per second. `RoomAuthMiddleware` keeps Channels' behaviour and collects the session
-keys of connects that arrive while a look-up is running, then loads all of their sessions in one query and all of
-their users in another (the first connect of a quiet moment goes at once: no added wait).
+caps connects at a few hundred per second. `RoomAuthMiddleware` keeps Channels' behaviour and hands each session
+key to the room's group commit (live/batching.py), which loads the sessions of all connects of a batch in one query
+and all of their users in another, in the same thread hop as the batch's joins, votes and spans.
 
 The fast path covers the common case exactly as `django.contrib.auth.get_user` decides it: the database session
 engine, a session that has not expired, a backend whose `get_user` is ModelBackend's (it asks the configured
@@ -24,13 +24,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+from dataclasses import dataclass
 
 import django
 from channels.auth import AuthMiddleware, get_user
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 
-from live import joins
 
 logger = logging.getLogger(__name__)
 
@@ -122,32 +122,57 @@ def load_users(session_keys: list[str]) -> dict:
     return result
 
 
-def _load_users(_key, session_keys: list[str]) -> dict:
-    # Off the one thread Channels serialises database work on (live.joins runs loads with thread_sensitive=False):
-    # the look-ups of a join burst run beside the admissions and snapshots.
-    return load_users(list(dict.fromkeys(session_keys)))
+@dataclass
+class UserLookup:
+    """One connect's session key, as an item of the group commit (live/batching.py)."""
+
+    session_key: str
+    result: tuple | None = None  # (a user, ANONYMOUS, or None: not decidable by the fast path,)
+    error: object = None
 
 
-def _pick_user(users: dict, session_key: str):
-    return users.get(session_key)
+# Where a deferring RoomAuthMiddleware leaves the connection's session key for the room's consumer.
+SESSION_KEY_SCOPE = "live.session_key"
 
 
-def get_batcher():
-    """This process's batcher of the user look-ups of concurrent connects."""
-    return joins.get_batcher("users", _load_users, _pick_user)
+async def user_resolve(scope, key: str | None, *, batched: bool = True):
+    """The user of `scope` (AnonymousUser when none), from the session `key`: looked up in the group commit, and
+    through Channels' own `get_user` when that cannot decide (or at once, without `batched`)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from live.batching import get_committer
+
+    user = ANONYMOUS if batched else None
+    if key and batched:
+        try:
+            user = await get_committer().user(key)
+        except Exception:  # noqa: BLE001 - the batch failed: Channels' own look-up decides this one
+            logger.warning("live: batched user look-up failed", exc_info=True)
+            user = None
+    if user is None:  # not decidable by the fast path: Channels' own look-up
+        user = await get_user(scope)
+    user = AnonymousUser() if isinstance(user, str) else user
+    scope["user"]._wrapped = user
+    return user
 
 
 class RoomAuthMiddleware(AuthMiddleware):
+    """Channels' AuthMiddleware with the look-ups in the group commit. With `deferred` (the room's routes), a
+    connection with a session cookie is passed on unresolved, its key in scope[SESSION_KEY_SCOPE]: the room's
+    consumer looks its user up in the same batch as its admission (live/admission.py), one round trip for both."""
+
+    def __init__(self, inner, *, deferred: bool = False):
+        super().__init__(inner)
+        self.deferred = deferred
+
     async def resolve_scope(self, scope):
-        from django.contrib.auth.models import AnonymousUser
-
         key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
-        user = await get_batcher().ask(None, key) if key else ANONYMOUS
-        if user is None:  # not decidable by the fast path: Channels' own look-up
-            user = await get_user(scope)
-        scope["user"]._wrapped = AnonymousUser() if isinstance(user, str) else user
+        if key and self.deferred:
+            scope[SESSION_KEY_SCOPE] = key
+            return
+        await user_resolve(scope, key)
 
 
-def RoomAuthMiddlewareStack(inner):
-    """Drop-in for Channels' AuthMiddlewareStack."""
-    return CookieMiddleware(SessionMiddleware(RoomAuthMiddleware(inner)))
+def RoomAuthMiddlewareStack(inner, *, deferred: bool = False):
+    """Drop-in for Channels' AuthMiddlewareStack (academy/asgi.py defers the look-up to the room's joins)."""
+    return CookieMiddleware(SessionMiddleware(RoomAuthMiddleware(inner, deferred=deferred)))

@@ -1,12 +1,17 @@
-"""Group commit for the room's frequent writes: votes, poll answers, attendance spans.
+"""The group commit: THE batching idea for everything the room asks of the database.
 
-In each process (each event loop), writes from all connections are collected for `LIVE_BATCH_DELAY` seconds (5 ms)
-or until `LIVE_BATCH_MAX` (1,000) are waiting, then written in ONE transaction (live.services.room.room_batch_write)
-in Django's database thread; each sender's future is resolved only after that transaction committed, so an
-acknowledgement always means "durable". One batch is written at a time; what arrives meanwhile waits for the next.
-After each batch the changed counters are marked dirty for every process's hub (live.events.publish_dirty).
+In each process (each event loop), what connections ask is collected for `LIVE_BATCH_DELAY` seconds (5 ms) or until
+`LIVE_BATCH_MAX` (1,000) items are waiting, then done in ONE thread hop (Django's database thread) and one
+transaction (live.services.room_batch.room_batch_write):
+- the user look-ups of connecting sockets (live/auth.py: sessions and users, two queries for the whole batch);
+- joins (live/admission.py: admission, the snapshot's shared and personal parts, the attendance span);
+- votes, poll answers, attendance spans opened and closed.
+Each sender's future is resolved only after that transaction committed, so an acknowledgement always means
+"durable". One batch is done at a time; what arrives meanwhile waits for the next. After each batch the changed
+counters are marked dirty for every process's hub (live.events.publish_dirty).
 
-A storm of 20,000 upvotes in ten seconds is thus ~2,000 votes a second in a few dozen transactions, not 20,000.
+A storm of 20,000 upvotes in ten seconds is thus ~2,000 votes a second in a few dozen transactions, not 20,000; a
+burst of a thousand connects a second is a few dozen round trips, each reading the room's shared facts at most once.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ from django.utils import timezone
 
 from live import events
 from live import hub
+from live.admission import JoinRequest, Joined
+from live.auth import UserLookup, load_users
 from live.hub import PROCESS_ID
 from live.services.room import ERROR_SERVER, RoomError
 from live.services.room_batch import (
@@ -74,10 +81,22 @@ class Committer:
         return await self._submit(PollAnswerInput(session_id=session_id, poll_id=poll_id, user_id=user_id,
                                                   choices=choices))
 
-    async def join(self, *, session_id: int, user_id: int, connection: str, outlet=None) -> None:
-        self.connections[connection] = outlet
-        await self._submit(SpanOpen(session_id=session_id, user_id=user_id, connection=connection,
-                                    process=PROCESS_ID, at=timezone.now()))
+    async def user(self, session_key: str):
+        """The user of a Django session key as live.auth.load_users decides (None: not decidable there)."""
+        return (await self._submit(UserLookup(session_key)))[0]
+
+    async def enter(self, request: JoinRequest, *, outlet) -> Joined:
+        """Admit a connect and read its snapshot; when admitted its span is open and the heartbeat keeps it."""
+        if request.connection is not None:
+            self.connections[request.connection] = outlet
+        request.process, request.at = PROCESS_ID, timezone.now()
+        joined = None
+        try:
+            joined = await self._submit(request)
+        finally:
+            if request.connection is not None and (joined is None or joined.refusal is not None or joined.undecided):
+                self.connections.pop(request.connection, None)
+        return joined
 
     def leave(self, *, connection: str) -> None:
         """Close a span; nobody waits for it (if the process dies first, the heartbeat bounds the span)."""
@@ -115,13 +134,11 @@ class Committer:
     async def _write(self, batch) -> None:
         self.batches += 1
         self.items += len(batch)
-        kinds = {VoteChange: [], PollAnswerInput: [], SpanOpen: [], SpanClose: []}
+        kinds = {UserLookup: [], JoinRequest: [], VoteChange: [], PollAnswerInput: [], SpanOpen: [], SpanClose: []}
         for item, _ in batch:
             kinds[type(item)].append(item)
         try:
-            result = await database_sync_to_async(room_batch_write)(
-                votes=kinds[VoteChange], answers=kinds[PollAnswerInput], opens=kinds[SpanOpen],
-                closes=kinds[SpanClose])
+            result = await database_sync_to_async(_batch_do)(kinds)
         except Exception:  # noqa: BLE001 - nothing of the batch was written: each item is tried alone
             logger.exception("live batch of %d failed; writing its items one by one", len(batch))
             result = await self._write_one_by_one(batch)
@@ -147,11 +164,10 @@ class Committer:
         result = BatchResult()
         for item, _ in batch:
             item.result = item.error = None
-            kind = type(item)
+            kinds = {UserLookup: [], JoinRequest: [], VoteChange: [], PollAnswerInput: [], SpanOpen: [], SpanClose: []}
+            kinds[type(item)].append(item)
             try:
-                one = await database_sync_to_async(room_batch_write)(
-                    votes=[item] if kind is VoteChange else [], answers=[item] if kind is PollAnswerInput else [],
-                    opens=[item] if kind is SpanOpen else [], closes=[item] if kind is SpanClose else [])
+                one = await database_sync_to_async(_batch_do)(kinds)
             except Exception:  # noqa: BLE001
                 logger.exception("live batch item %r failed", item)
                 item.result, item.error = None, RoomError("server_error", ERROR_SERVER)
@@ -174,6 +190,19 @@ class Committer:
         """Extend the spans of this process's open sockets; close the others (connections that ended unseen)."""
         await self.flush()  # spans opened or closed a moment ago are in the database first
         await database_sync_to_async(attendance_heartbeat)(process=PROCESS_ID, alive=self.alive())
+
+
+def _batch_do(kinds: dict) -> BatchResult:
+    """A batch's database work, in Django's database thread: the look-ups, then one transaction for the rest."""
+    lookups = kinds[UserLookup]
+    if lookups:
+        users = load_users(list(dict.fromkeys(item.session_key for item in lookups)))
+        for item in lookups:
+            item.result = (users.get(item.session_key),)
+    if not any(kinds[kind] for kind in (JoinRequest, VoteChange, PollAnswerInput, SpanOpen, SpanClose)):
+        return BatchResult()
+    return room_batch_write(joins=kinds[JoinRequest], votes=kinds[VoteChange], answers=kinds[PollAnswerInput],
+                            opens=kinds[SpanOpen], closes=kinds[SpanClose])
 
 
 _committers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

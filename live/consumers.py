@@ -28,15 +28,14 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from live import joins, payloads, transport
+from live import payloads, transport
+from live.admission import JoinRequest, Joined, audience
+from live.auth import SESSION_KEY_SCOPE, user_resolve
 from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
-from live.hub import Outlet, get_hub
-from live.selectors.room import (
-    CLOSE_NOT_FOUND, CLOSE_PRIVATE, CLOSE_SERVER_ERROR, CLOSE_UNAUTHENTICATED, room_restrictions_pass,
-    room_shared_state, valid_id,
-)
+from live.hub import CLOSE_RESYNC, Outlet, get_hub, local_hubs
+from live.selectors.room import CLOSE_NOT_FOUND, CLOSE_SERVER_ERROR, CLOSE_UNAUTHENTICATED, valid_id
 from live.services import room as services
 from live.services.room import ERROR_SERVER, RoomError
 
@@ -198,36 +197,75 @@ class RoomConsumer(AsyncWebsocketConsumer):
             pass
 
     async def _join(self):
-        user = self.scope.get("user")
+        """A join from the socket to the snapshot (docs/architecture.md walks through it):
+        1. one item of the group commit (live/admission.py) looks the user up from the connection's session key
+           (live/auth.py left it to the join), admits them by live.selectors.access's rules, reads the snapshot's
+           parts and opens the attendance span: one thread hop and one transaction per batch of connects;
+        2. the connection joins this process's room hub, then gets the snapshot (or the events it missed)."""
         self.session_id = session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        if user is None or not user.is_authenticated:
+        key = self.scope.get(SESSION_KEY_SCOPE)
+        user = self.scope.get("user") if key is None else None
+        if key is None and (user is None or not user.is_authenticated):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         if not valid_id(session_id):
-            await self.close(code=CLOSE_NOT_FOUND)
+            if key is not None:
+                user = await user_resolve(self.scope, key)
+            await self.close(code=CLOSE_NOT_FOUND if user.is_authenticated else CLOSE_UNAUTHENTICATED)
             return
-        # Concurrent connects are admitted in batches (live/joins.py: the same rules, fewer queries).
-        admission = await joins.admit(session_id=session_id, user=user)
-        if admission.refusal:
-            await self.close(code=admission.refusal)
-            return
-        if admission.restrictions and not await database_sync_to_async(room_restrictions_pass)(
-                restrictions=admission.restrictions, user=user, django_session=self.scope.get("session")):
-            await self.close(code=CLOSE_PRIVATE)
-            return
-        self.user = user
-        self.session = admission.session
-        self.moderator = admission.moderator
+        since, epoch = self._query()
         self.connection_id = uuid.uuid4().hex
+        django_session = self.scope.get("session")
+        outlet = Outlet(self.base_send, user_id=0, moderator=False, on_close=self._dropped,
+                        write=transport.writer_for(self.base_send),
+                        session_key=getattr(django_session, "session_key", None))
+        joined, position = await self._enter(user, key=key, connection=self.connection_id, snapshot=since is None,
+                                             outlet=outlet)
+        if joined.undecided:  # a session the batch's look-up does not decide: Channels' own, then the batch again
+            user = await user_resolve(self.scope, key, batched=False)
+            if not user.is_authenticated:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            joined, position = await self._enter(user, connection=self.connection_id, snapshot=since is None,
+                                                 outlet=outlet)
+        if joined.refusal:
+            await self.close(code=joined.refusal)
+            return
+        self.user = joined.user
+        self.scope["user"]._wrapped = self.user
+        self.session = joined.session
+        self.moderator = outlet.moderator = joined.moderator
+        outlet.user_id = self.user.pk
         self.flood = TokenBucket(50, 5.0)
         self.hub = get_hub(session_id)
-        session_key = getattr(self.scope.get("session"), "session_key", None)
-        self.outlet = Outlet(self.base_send, user_id=user.pk, moderator=self.moderator, on_close=self._dropped,
-                             write=transport.writer_for(self.base_send), session_key=session_key)
-        await self.hub.join(self.outlet)
-        await get_committer().join(session_id=session_id, user_id=user.pk, connection=self.connection_id,
-                                   outlet=self.outlet)
-        await self._start_stream()
+        self.outlet = outlet
+        await self.hub.join(outlet)
+        await self._start_stream(joined, position, since, epoch)
+
+    async def _enter(self, user, *, key: str | None = None, connection: str | None, snapshot: bool,
+                     outlet) -> tuple[Joined, tuple]:
+        """Admission and the snapshot's parts from the group commit, with what this process's hub has cached.
+        Returns them with the room's (seq, epoch) from before they were read: the snapshot's position."""
+        session_id = self.session_id
+        hub = next((h for h in local_hubs() if h.session_id == session_id), None)  # none made for refused joins
+        running = hub is not None and hub.started is not None and hub.started.done() and not hub.started.cancelled() \
+            and hub.started.exception() is None
+        position = (hub.last_seq, hub.epoch) if running else await get_history().peek(session_id)
+        version = hub.version if running else None
+        entrance = hub.entrance if hub is not None else None
+        generation, asked = (entrance.generation if entrance else None), time.monotonic()
+        request = JoinRequest(
+            session_id=session_id, user=user, session_key=key, django_session=self.scope.get("session"),
+            connection=connection, snapshot=snapshot, facts=entrance.current_facts() if entrance else None,
+            shared=entrance.current_shared(version) if running and snapshot else {})
+        joined = await get_committer().enter(request, outlet=outlet)
+        if joined.refusal is None and not joined.undecided:
+            entrance = get_hub(session_id).entrance
+            if request.fresh_facts is not None and generation in (None, entrance.generation):
+                entrance.keep_facts(request.fresh_facts, generation=entrance.generation, read_at=asked)
+            if joined.shared is not None and version is not None and hub.version == version:
+                entrance.shared[audience(joined.moderator)] = (version, joined.shared)
+        return joined, position
 
     def _query(self) -> tuple[int | None, str | None]:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -239,10 +277,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             since = None
         return since, epoch
 
-    async def _start_stream(self) -> None:
+    async def _start_stream(self, joined: Joined, position: tuple, since: int | None, epoch: str | None) -> None:
         """Replay what the client missed (then `resumed`), or send a snapshot; then release the held events."""
         hub = self.hub
-        since, epoch = self._query()
         if since is not None:
             entries = await get_history().since(self.session_id, since, epoch)
             if entries is not None:
@@ -252,41 +289,30 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=dumps({"type": "resumed", "seq": last, "epoch": hub.epoch}))
                 self.outlet.open(last)
                 return
-        seq, epoch = hub.last_seq, hub.epoch
-        snapshot = await self._snapshot()
-        await self.send(text_data=dumps({"type": "snapshot", "seq": seq, "epoch": epoch, **snapshot}))
-        self.outlet.open(seq)
+            # Too far behind (or another epoch): a snapshot after all, read while the hub holds the room's events.
+            joined, position = await self._enter(self.user, connection=None, snapshot=True, outlet=self.outlet)
+            if joined.refusal:
+                self.outlet.drop(joined.refusal)
+                return
+        seq, seen_epoch = position
+        last = hub.last_seq
+        missed = []
+        if seen_epoch is not None and seen_epoch != hub.epoch:
+            self.outlet.drop(CLOSE_RESYNC)  # the history started again meanwhile: resume afresh
+            return
+        if last > seq:  # events published while the snapshot was read, before the hub held them for this connection
+            missed = await get_history().range(self.session_id, seq, last)
+            if [entry.seq for entry in missed] != list(range(seq + 1, last + 1)):
+                self.outlet.drop(CLOSE_RESYNC)
+                return
+        await self.send(text_data=dumps({"type": "snapshot", "seq": seq, "epoch": hub.epoch,
+                                         **self._snapshot(joined)}))
+        for entry in missed:
+            await self.send(text_data=entry.text_for(self.moderator))
+        self.outlet.open(last)
 
-    async def _snapshot(self) -> dict:
-        hub = self.hub
-        cache = hub.snapshot_cache
-        key = ("moderator" if self.moderator else "participant")
-        version = hub.version
-        cached = cache.get(key)
-        if cached and cached[0] == version:
-            shared = cached[1]
-            if isinstance(shared, asyncio.Future):  # being read for another connect: share it (join bursts)
-                shared = await asyncio.shield(shared)
-        else:
-            reading = asyncio.get_running_loop().create_future()
-            cache[key] = (version, reading)
-            try:
-                shared = await database_sync_to_async(room_shared_state)(session=self.session,
-                                                                         moderator=self.moderator)
-            except BaseException as error:
-                if cache.get(key, (None, None))[1] is reading:
-                    del cache[key]
-                if isinstance(error, Exception):
-                    reading.set_exception(error)
-                    reading.exception()  # marked as retrieved: the connects waiting on it get it raised
-                else:
-                    reading.cancel()
-                raise
-            reading.set_result(shared)
-            if cache.get(key, (None, None))[1] is reading:
-                cache[key] = (version, shared)
-        personal = await joins.personal_state(session=self.session, user=self.user, moderator=self.moderator,
-                                              shared=shared)
+    def _snapshot(self, joined: Joined) -> dict:
+        hub, shared, personal = self.hub, joined.shared, joined.personal
         poll = shared["poll"]
         if poll is not None:
             poll = {**poll, "my_choices": personal["my_choices"]}

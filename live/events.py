@@ -99,3 +99,15 @@ def _kick_from_thread(session_id, user_id, message) -> None:
         async_to_sync(get_channel_layer().group_send)(group_name(session_id), message)
     except Exception:  # noqa: BLE001 - the ban stands: the user is refused on their next connect
         logger.exception("live room %s: disconnecting user %s failed", session_id, user_id)
+
+
+def entrance_changed(*, session_id: int) -> None:
+    """After the commit, have every process's hub forget the room's cached admission facts (live/admission.py)."""
+    transaction.on_commit(partial(_entrance_from_thread, session_id))
+
+
+def _entrance_from_thread(session_id) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(group_name(session_id), {"type": "live.entrance"})
+    except Exception:  # noqa: BLE001 - the cached facts expire within LIVE_ENTRANCE_TTL anyway
+        logger.exception("live room %s: announcing changed admission facts failed", session_id)

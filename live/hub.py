@@ -33,6 +33,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from live.admission import Entrance
 from live.history import Entry, get_history
 
 logger = logging.getLogger(__name__)
@@ -240,7 +241,8 @@ class RoomHub:
         self.behind: int | None = None
         # Bumped whenever state that snapshots show changes (an event, a counts flush): snapshot caches key on it.
         self.version = 0
-        self.snapshot_cache: dict = {}
+        # What every join of the room reads alike: admission facts, the snapshot's shared parts (live/admission.py).
+        self.entrance = Entrance()
 
     # --- life cycle ---------------------------------------------------------------------------------------------
     async def ensure_started(self) -> None:
@@ -315,7 +317,10 @@ class RoomHub:
                     self.dirty_polls.update(message.get("p", ()))
                     self.version += 1  # cached snapshots show old counts now
                 elif kind == "live.kick":
+                    self.entrance.forget()  # a ban or a lost role: the room's admission facts changed
                     self.kick(message)
+                elif kind == "live.entrance":
+                    self.entrance.forget()
             except Exception:  # noqa: BLE001
                 logger.exception("live hub: bad message %r", message)
 

@@ -4,7 +4,7 @@ the exports' rows (live.views and the recap use `attendance_for_export`, `questi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Prefetch
@@ -15,7 +15,6 @@ from live.models import (
     AgendaTopic, Announcement, AttendanceSpan, LiveSessionPage, LiveWindow, Poll, PollAnswerChoice, PollChoice,
     Question, RoomState, Vote,
 )
-from live.selectors.access import session_can_join, session_can_moderate, user_is_banned
 
 SNAPSHOT_QUESTIONS = 500
 SNAPSHOT_ANNOUNCEMENTS = 20
@@ -39,39 +38,7 @@ def valid_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
-# --- entering -------------------------------------------------------------------------------------------------
-@dataclass
-class Admission:
-    session: LiveSessionPage | None
-    moderator: bool = False
-    refusal: int | None = None  # a close code when refused
-    # The page's view restrictions (its own and its ancestors'), when it has any: checked against the connection's
-    # own Django session (a password restriction is passed per browser session, as Wagtail does).
-    restrictions: tuple = ()
-
-
-def session_view_restrictions(session: LiveSessionPage) -> tuple:
-    """The Wagtail view restrictions that apply to `session` (with their groups loaded)."""
-    return tuple(session.get_view_restrictions().prefetch_related("groups"))
-
-
-def room_admission(*, session_id: int, user) -> Admission:
-    """May `user` enter the room of session `session_id`? The rules are live.selectors.access's."""
-    if user is None or not user.is_authenticated:
-        return Admission(None, refusal=CLOSE_UNAUTHENTICATED)
-    if not valid_id(session_id):
-        return Admission(None, refusal=CLOSE_NOT_FOUND)
-    session = LiveSessionPage.objects.live().filter(pk=session_id).first()
-    if session is None:
-        return Admission(None, refusal=CLOSE_NOT_FOUND)
-    if user_is_banned(session=session, user=user):
-        return Admission(session, refusal=CLOSE_BANNED)
-    if not session_can_join(session=session, user=user):
-        return Admission(session, refusal=CLOSE_FORBIDDEN)
-    return Admission(session, moderator=session_can_moderate(session=session, user=user),
-                     restrictions=session_view_restrictions(session))
-
-
+# --- entering (the rules are live.selectors.access's; live/admission.py reads them for batches of joins) -------
 class _Visitor:
     """What a Wagtail view restriction reads of a request: the user and the Django session."""
 
@@ -235,23 +202,38 @@ def room_shared_state(*, session: LiveSessionPage, moderator: bool) -> dict:
     return shared
 
 
-def room_personal_state(*, session: LiveSessionPage, user, moderator: bool, shared: dict) -> dict:
-    """This user's part of the snapshot: own pending questions, own votes and poll answer."""
+def room_personal_states(*, session: LiveSessionPage, members: list[tuple], shared: dict) -> dict[int, dict]:
+    """{user pk: this user's part of the snapshot} for `members` = [(user, moderator)] seeing `shared`: own pending
+    questions (participants), own votes and questions among those listed, own poll choices. Four queries."""
     listed = {q["id"] for q in shared["questions"]}
-    extra = []
-    if not moderator:
-        extra = [payloads.question(q, moderator=True) for q in Question.objects.filter(
-            session=session, author=user, status=Question.Status.PENDING).select_related("author", "replied_by")]
-    mine = set(Question.objects.filter(session=session, author=user).values_list("pk", flat=True))
-    my_votes = set(Vote.objects.filter(user=user, question__session=session).values_list("question_id", flat=True))
-    my_choices = []
+    ids = [user.pk for user, _ in members]
+    participants = [user.pk for user, moderator in members if not moderator]
+    pending = defaultdict(list)
+    if participants:
+        for q in Question.objects.filter(session=session, author_id__in=participants,
+                                         status=Question.Status.PENDING).select_related("author", "replied_by"):
+            pending[q.author_id].append(payloads.question(q, moderator=True))
+    mine = defaultdict(set)
+    for author_id, pk in Question.objects.filter(session=session, author_id__in=ids).values_list("author_id", "pk"):
+        mine[author_id].add(pk)
+    votes = defaultdict(set)
+    for user_id, question_id in Vote.objects.filter(user_id__in=ids, question__session=session).values_list(
+            "user_id", "question_id"):
+        votes[user_id].add(question_id)
+    choices = defaultdict(list)
     if shared["poll"]:
-        my_choices = list(PollAnswerChoice.objects.filter(answer__poll_id=shared["poll"]["id"], answer__user=user)
-                          .values_list("choice_id", flat=True))
-    listed |= {q["id"] for q in extra}
-    return {
-        "extra_questions": extra,
-        "my_votes": sorted(my_votes & listed),
-        "my_questions": sorted(mine & listed),
-        "my_choices": my_choices,
-    }
+        for user_id, choice_id in PollAnswerChoice.objects.filter(
+                answer__poll_id=shared["poll"]["id"], answer__user_id__in=ids).values_list("answer__user_id",
+                                                                                            "choice_id"):
+            choices[user_id].append(choice_id)
+    states = {}
+    for user, moderator in members:
+        extra = [] if moderator else pending[user.pk]
+        seen = listed | {q["id"] for q in extra}
+        states[user.pk] = {
+            "extra_questions": extra,
+            "my_votes": sorted(votes[user.pk] & seen),
+            "my_questions": sorted(mine[user.pk] & seen),
+            "my_choices": sorted(choices[user.pk]),
+        }
+    return states

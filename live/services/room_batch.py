@@ -1,6 +1,6 @@
-"""The live room's batched writes: votes, poll answers and attendance spans, one transaction per batch
-(live/batching.py collects them). Each item gets `.result` or `.error` (a RoomError); exact counters are recomputed
-from the rows in the same transaction.
+"""The live room's batches: joins (live/admission.py), votes, poll answers and attendance spans, one transaction
+per batch (live/batching.py collects them). Each item gets `.result` or `.error` (a RoomError); exact counters are
+recomputed from the rows in the same transaction.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from live.admission import joins_read
 from live.models import AttendanceSpan, Poll, PollAnswer, PollAnswerChoice, PollChoice, Question, Vote
 from live.services.room import (
     ERROR_POLL_CHOICES, ERROR_POLL_CLOSED, ERROR_POLL_NOT_FOUND, ERROR_POLL_ONE_CHOICE, ERROR_QUESTION_DISMISSED,
@@ -116,8 +117,11 @@ def _rounds(items, key):
 def _apply_votes(changes: list[VoteChange], result: BatchResult) -> None:
     if not changes:
         return
-    questions = {row["id"]: row for row in Question.objects.filter(pk__in={c.question_id for c in changes})
-                 .values("id", "session_id", "status")}
+    # Locked (in pk order) before the votes go in: another process's batch voting on the same question waits here,
+    # so the count below, a statement started after its commit, includes its votes (without the lock, its UPDATE
+    # would wait on the row and then write a count from a snapshot taken before the other batch committed).
+    questions = {row["id"]: row for row in Question.objects.select_for_update().filter(
+        pk__in={c.question_id for c in changes}).order_by("pk").values("id", "session_id", "status")}
     valid = []
     for change in changes:
         row = questions.get(change.question_id)
@@ -206,9 +210,12 @@ def _apply_answers(answers: list[PollAnswerInput], result: BatchResult) -> None:
 
 def _apply_spans(opens: list[SpanOpen], closes: list[SpanClose]) -> None:
     if opens:
-        AttendanceSpan.objects.bulk_create([
-            AttendanceSpan(session_id=o.session_id, user_id=o.user_id, connection=o.connection, process=o.process,
-                           joined_at=o.at, seen_at=o.at) for o in opens], ignore_conflicts=True)
+        # Plain rows, not model instances: a join burst opens hundreds of spans per batch.
+        adapt = connection.ops.adapt_datetimefield_value
+        _insert_returning(AttendanceSpan._meta.db_table,
+                          ["session_id", "user_id", "connection", "process", "joined_at", "seen_at"],
+                          [(o.session_id, o.user_id, o.connection, o.process, adapt(o.at), adapt(o.at)) for o in opens],
+                          conflict=["connection"], returning=["connection"])
         for o in opens:
             o.result = {}
     if closes:
@@ -220,10 +227,14 @@ def _apply_spans(opens: list[SpanOpen], closes: list[SpanClose]) -> None:
             c.result = {}
 
 
-def room_batch_write(*, votes=(), answers=(), opens=(), closes=()) -> BatchResult:
-    """One transaction for everything a batch collected; each item gets `.result` or `.error`."""
+def room_batch_write(*, joins=(), votes=(), answers=(), opens=(), closes=()) -> BatchResult:
+    """One transaction for everything a batch collected; each item gets `.result` or `.error`. Joins
+    (live/admission.py) are decided and read first; the admitted ones' attendance spans open with the others."""
     result = BatchResult()
     with transaction.atomic():
+        if joins:
+            opens = list(opens) + [SpanOpen(session_id=j.session_id, user_id=j.user.pk, connection=j.connection,
+                                            process=j.process, at=j.at) for j in joins_read(list(joins))]
         _apply_votes(list(votes), result)
         _apply_answers(list(answers), result)
         _apply_spans(list(opens), list(closes))

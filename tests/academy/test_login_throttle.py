@@ -120,7 +120,7 @@ def test_log_in_page_asks_for_a_username_or_phone_number(client, home):
 
 
 def test_the_live_rooms_batched_admission_still_applies_with_these_backends(settings):
-    from live.selectors.joins import permissions_are_model_backends
+    from live.selectors.access import permissions_are_model_backends
 
     assert permissions_are_model_backends()
     settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "tests.academy.test_login_throttle.OwnRules"]

@@ -8,11 +8,13 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from live.admission import JoinRequest
 from live.batching import get_committer
 from live.hub import PROCESS_ID, get_hub
 from live.models import AttendanceSpan, Question, Vote
 from live.services.room import ERROR_SERVER, RoomError
 from live.services.room_batch import attendance_heartbeat
+from tests.factories import UserFactory
 from tests.factories.live import make_live_session
 from tests.factories.live_room import (
     answers, command, make_question, receive, receive_until, room_communicator, room_fixture, send_command,
@@ -127,16 +129,19 @@ async def test_a_failing_item_fails_alone_and_its_sender_sees_no_exception_text(
     question = await database_sync_to_async(make_question)(session, socialworker)
     committer = get_committer()
     vote = committer.vote(session_id=session.pk, question_id=question.pk, user_id=volunteer.pk)
-    # A span for a user that does not exist: the foreign key fails the whole transaction at its commit.
-    ghost = committer.join(session_id=session.pk, user_id=10**12, connection="no-such-user")
-    join = committer.join(session_id=session.pk, user_id=socialworker.pk, connection="real")
+    # A join of a user that does not exist: its span's foreign key fails the whole transaction at its commit.
+    nobody = UserFactory.build(pk=10**12, username="no-such-user")
+    ghost = committer.enter(JoinRequest(session_id=session.pk, user=nobody, django_session=None,
+                                        connection="no-such-user", snapshot=False), outlet=None)
+    join = committer.enter(JoinRequest(session_id=session.pk, user=socialworker, django_session=None,
+                                       connection="real", snapshot=False), outlet=None)
     before = committer.batches
     results = await asyncio.gather(vote, ghost, join, return_exceptions=True)
     assert committer.batches - before == 1
     assert results[0]["counted"] is True and results[0]["votes"] == 1
     assert isinstance(results[1], RoomError) and results[1].code == "server_error"
     assert str(results[1].message) == str(ERROR_SERVER)
-    assert results[2] is None  # the good join went in
+    assert results[2].refusal is None  # the good join went in
     assert await database_sync_to_async(Vote.objects.filter(question=question).count)() == 1
     assert await database_sync_to_async(AttendanceSpan.objects.filter(connection="real").count)() == 1
     committer.connections.clear()
@@ -163,11 +168,11 @@ async def test_unexpected_question_text_types_are_answers(volunteer):
 
 
 async def test_a_join_that_fails_on_the_server_is_closed_with_4500_and_leaves_no_span(volunteer, monkeypatch):
-    from live import consumers
+    from live import admission
 
     def unavailable(**kwargs):  # the database failing mid-join (fault injection at the selector's boundary)
         raise RuntimeError("database is unavailable")
-    monkeypatch.setattr(consumers, "room_shared_state", unavailable)
+    monkeypatch.setattr(admission, "room_shared_state", unavailable)
     session = await database_sync_to_async(make_live_session)()
     communicator, connected, _ = await room_communicator(session, volunteer)
     assert connected  # accepted first: the failure is told with a code the client reconnects on

@@ -1,4 +1,6 @@
-"""live.auth: the room's WebSocket authentication decides as Channels' AuthMiddleware does, in batches."""
+"""live.auth: the room's WebSocket authentication decides as Channels' AuthMiddleware does, in the group commit's
+batches (here as a middleware that resolves the user itself; the room's routes leave it to the join's batch, which
+tests/live/test_consumer_*.py and test_joins.py cover)."""
 import asyncio
 
 import pytest
@@ -6,7 +8,8 @@ from channels.db import database_sync_to_async
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from live.auth import RoomAuthMiddlewareStack, get_batcher
+from live.auth import RoomAuthMiddlewareStack
+from live.batching import get_committer
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,8 +29,8 @@ async def user_seen(cookie: str | None):
         seen.append((user.is_authenticated, user.pk if user.is_authenticated else None))
 
     headers = [(b"cookie", cookie.encode())] if cookie else []
-    await RoomAuthMiddlewareStack(inner)({"type": "websocket", "path": "/ws/live/1/", "headers": headers},
-                                         None, None)
+    await RoomAuthMiddlewareStack(inner, deferred=False)(
+        {"type": "websocket", "path": "/ws/live/1/", "headers": headers}, None, None)
     return seen[0]
 
 
@@ -69,11 +72,11 @@ async def test_a_session_from_before_a_password_change_is_refused_and_flushed():
 async def test_concurrent_connects_share_their_look_ups():
     users = [await database_sync_to_async(UserFactory)(username=f"room-auth-many-{i}") for i in range(30)]
     keys = [await database_sync_to_async(session_key_for)(user) for user in users]
-    batcher = get_batcher()
-    before = batcher.batches
+    committer = get_committer()
+    before = committer.batches
     seen = await asyncio.gather(*(user_seen(f"sessionid={key}") for key in keys))
     assert seen == [(True, user.pk) for user in users]
-    assert batcher.batches - before <= 3  # 30 connects, a handful of look-ups (two queries each)
+    assert committer.batches - before <= 3  # 30 connects, a handful of look-ups (two queries each)
 
 
 async def test_another_session_engine_goes_through_channels_own_lookup(settings):
