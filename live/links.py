@@ -1,0 +1,121 @@
+"""Personal join links: one signed link per registration, so that a registrant taps it at 19:30 and is in the room
+without a password check (as Zoom's registrant links do). docs/live.md, "Personal join links".
+
+    /live/join/<registration pk, base 36>-<signature>/
+
+The signature is an HMAC (SECRET_KEY, salt "live.links") of the registration, its session and its user, and of facts
+that change when the link must die, as Django's password-reset tokens bind the password hash:
+- the user's password hash (changing the password voids every link) and `is_active`, and the user's e-mail;
+- the registration's own row: cancelling keeps the row but `link_check` refuses a cancelled one, and registering
+  again makes a new row (a new pk), so an old link never comes back to life.
+A link works until the session's end plus LINK_GRACE (read from the session at each use, so moving the session
+moves the link's end with it). Nothing is stored: the link is derived again when it is needed.
+
+A link never signs in a privileged account (`link_may_sign_in`): staff, superusers, anyone who may use the admin,
+moderate live rooms or read reports, and anyone named as a session moderator or host. A forwarded link must not hand
+over an organiser's account; for them the link leads to the log-in page with the room as next=.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from live.models import LiveSessionPage, Registration, SessionModerator
+
+SALT = "live.links"
+LINK_GRACE = timedelta(hours=2)
+SIGNATURE_LENGTH = 32  # hex characters of an HMAC-SHA256: 128 bits
+LINK_PATTERN = r"(?P<token>[0-9a-z]{1,13}-[0-9a-f]{32})"
+PATH_PREFIX = "/live/join/"
+
+# Why a link did not sign in (the view turns each into a page; tests assert on them).
+INVALID = "invalid"  # malformed, tampered, unknown registration, changed password or e-mail, deactivated user
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+PRIVILEGED = "privileged"
+
+
+def _b36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if not number:
+            return out
+
+
+def _signature(registration: Registration, user) -> str:
+    value = "|".join(str(part) for part in (
+        registration.pk, registration.session_id, registration.user_id, user.password, user.is_active,
+        (user.email or "").lower(),
+    ))
+    return salted_hmac(SALT, value, algorithm="sha256").hexdigest()[:SIGNATURE_LENGTH]
+
+
+def link_token(registration: Registration) -> str:
+    return f"{_b36(registration.pk)}-{_signature(registration, registration.user)}"
+
+
+def link_path(registration: Registration) -> str:
+    return f"{PATH_PREFIX}{link_token(registration)}/"
+
+
+def link_url(registration: Registration) -> str:
+    """The absolute link for messages (SITE_URL + path)."""
+    return settings.SITE_URL + link_path(registration)
+
+
+def link_expires_at(session: LiveSessionPage):
+    return session.end + LINK_GRACE
+
+
+def link_may_sign_in(user, session: LiveSessionPage | None = None) -> bool:
+    """Only plain participants: never an account that can moderate, administer or read reports."""
+    if not user.is_active or user.is_staff or user.is_superuser:
+        return False
+    if any(user.has_perm(perm) for perm in ("wagtailadmin.access_admin", "accounts.moderate_live",
+                                            "accounts.view_reports")):
+        return False
+    return not SessionModerator.objects.filter(user=user).exists()
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    registration: Registration | None = None
+    session: LiveSessionPage | None = None
+    user: object = None
+    problem: str | None = None  # None: the link may sign `user` in
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def link_check(token: str, *, now=None) -> LinkCheck:
+    """Read a token: who it names and whether it may sign them in now (see the module's docstring)."""
+    pk_text, _, signature = (token or "").partition("-")
+    try:
+        pk = int(pk_text, 36)
+    except ValueError:
+        return LinkCheck(problem=INVALID)
+    if not 0 < pk < 2**63 or len(signature) != SIGNATURE_LENGTH:
+        return LinkCheck(problem=INVALID)
+    registration = Registration.objects.select_related("session", "user").filter(pk=pk).first()
+    if registration is None or not constant_time_compare(signature, _signature(registration, registration.user)):
+        return LinkCheck(problem=INVALID)
+    user, session = registration.user, registration.session
+    if not user.is_active:
+        return LinkCheck(problem=INVALID)
+    found = LinkCheck(registration=registration, session=session, user=user)
+    if registration.cancelled_at is not None:
+        return LinkCheck(registration=registration, session=session, user=user, problem=CANCELLED)
+    if (now or timezone.now()) >= link_expires_at(session):
+        return LinkCheck(registration=registration, session=session, user=user, problem=EXPIRED)
+    if not link_may_sign_in(user, session):
+        return LinkCheck(registration=registration, session=session, user=user, problem=PRIVILEGED)
+    return found
