@@ -3,6 +3,7 @@
 All are shells: everything live arrives over the WebSocket (docs/live-protocol.md)."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
@@ -109,7 +110,6 @@ def _context(request, page, *, moderator: bool) -> dict:
 # the WebSocket's snapshot), so it is rendered once per session, page revision and language and kept in Django's
 # cache. Per request only two things are put in: the CSRF token (one str.replace) and the messages, if any.
 SHELL_VERSION = 1  # raise when room.html or what it shows changes in a way a cached copy must not outlive
-SHELL_TIMEOUT = 600  # seconds; a new revision of the page makes a new key at once
 CSRF_MARKER = "live-shell-csrf-token-3f9c"
 MESSAGES_MARKER = mark_safe("<!--live-shell-messages-->")
 
@@ -131,14 +131,16 @@ def room_shell_key(page) -> str:
 
 def room_shell_html(request, page) -> str:
     """The room page for `page` as every participant gets it, before the per-request parts are put in."""
+    seconds = settings.LIVE_ROOM_SHELL_SECONDS  # a new revision of the page makes a new key at once
     key = room_shell_key(page)
-    html = cache.get(key)
+    html = cache.get(key) if seconds else None
     if html is None:
         context = {**_context(request, page, moderator=False), "user": _ShellUser(), "perms": {},
                    "csrf_token": CSRF_MARKER, "messages": (), "messages_marker": MESSAGES_MARKER}
         context["room_config"]["room"] = page.url + "room/"  # room.js puts it in the address bar (join links)
         html = render_to_string("live/room.html", context, request=request)
-        cache.set(key, html, SHELL_TIMEOUT)
+        if seconds:
+            cache.set(key, html, seconds)
     return html
 
 
