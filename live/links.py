@@ -21,10 +21,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from wagtail.models import PageViewRestriction
 
-from live.models import LiveSessionPage, Registration, SessionModerator
+from live.models import Ban, LiveSessionPage, Registration, SessionModerator
 
 SALT = "live.links"
 LINK_GRACE = timedelta(hours=2)
@@ -74,12 +78,24 @@ def link_expires_at(session: LiveSessionPage):
     return session.end + LINK_GRACE
 
 
+PRIVILEGED_PERMISSIONS = (("wagtailadmin", "access_admin"), ("accounts", "moderate_live"),
+                          ("accounts", "view_reports"))
+
+
+def _privileged_permissions(user_ref) -> Exists:
+    """Holds one of PRIVILEGED_PERMISSIONS, directly or through a group (what `has_perm` reads, in one subquery)."""
+    named = Q()
+    for app_label, codename in PRIVILEGED_PERMISSIONS:
+        named |= Q(content_type__app_label=app_label, codename=codename)
+    return Exists(Permission.objects.filter(named).filter(Q(user=user_ref) | Q(group__user=user_ref)))
+
+
 def link_may_sign_in(user, session: LiveSessionPage | None = None) -> bool:
-    """Only plain participants: never an account that can moderate, administer or read reports."""
+    """Only plain participants: never an account that can moderate, administer or read reports, nor anyone named
+    as a moderator or host of any session. (link_check reads the same facts in its one query.)"""
     if not user.is_active or user.is_staff or user.is_superuser:
         return False
-    if any(user.has_perm(perm) for perm in ("wagtailadmin.access_admin", "accounts.moderate_live",
-                                            "accounts.view_reports")):
+    if any(user.has_perm(f"{app_label}.{codename}") for app_label, codename in PRIVILEGED_PERMISSIONS):
         return False
     return not SessionModerator.objects.filter(user=user).exists()
 
@@ -90,6 +106,8 @@ class LinkCheck:
     session: LiveSessionPage | None = None
     user: object = None
     problem: str | None = None  # None: the link may sign `user` in
+    banned: bool = False  # removed from this session's room by a moderator
+    restricted: bool = False  # the session page (or an ancestor) has Wagtail view restrictions
 
     @property
     def ok(self) -> bool:
@@ -97,7 +115,10 @@ class LinkCheck:
 
 
 def link_check(token: str, *, now=None) -> LinkCheck:
-    """Read a token: who it names and whether it may sign them in now (see the module's docstring)."""
+    """Read a token: who it names and whether it may sign them in now (see the module's docstring).
+
+    One query: the registration with its session and user, and whether the user is privileged (permissions,
+    moderator of any session), banned from this room, and whether the page has view restrictions."""
     pk_text, _, signature = (token or "").partition("-")
     try:
         pk = int(pk_text, 36)
@@ -105,17 +126,29 @@ def link_check(token: str, *, now=None) -> LinkCheck:
         return LinkCheck(problem=INVALID)
     if not 0 < pk < 2**63 or len(signature) != SIGNATURE_LENGTH:
         return LinkCheck(problem=INVALID)
-    registration = Registration.objects.select_related("session", "user").filter(pk=pk).first()
+    user_ref = OuterRef("user_id")
+    registration = (
+        Registration.objects.select_related("session", "user").filter(pk=pk)
+        .annotate(
+            privileged_perm=_privileged_permissions(user_ref),
+            moderates=Exists(SessionModerator.objects.filter(user=user_ref)),
+            banned=Exists(Ban.objects.filter(session=OuterRef("session_id"), user=user_ref)),
+            restricted=Exists(PageViewRestriction.objects.filter(
+                page__path=Substr(OuterRef("session__path"), 1, Length("page__path")))),
+        )
+        .first()
+    )
     if registration is None or not constant_time_compare(signature, _signature(registration, registration.user)):
         return LinkCheck(problem=INVALID)
     user, session = registration.user, registration.session
     if not user.is_active:
         return LinkCheck(problem=INVALID)
-    found = LinkCheck(registration=registration, session=session, user=user)
+    facts = {"registration": registration, "session": session, "user": user, "banned": registration.banned,
+             "restricted": registration.restricted}
     if registration.cancelled_at is not None:
-        return LinkCheck(registration=registration, session=session, user=user, problem=CANCELLED)
+        return LinkCheck(**facts, problem=CANCELLED)
     if (now or timezone.now()) >= link_expires_at(session):
-        return LinkCheck(registration=registration, session=session, user=user, problem=EXPIRED)
-    if not link_may_sign_in(user, session):
-        return LinkCheck(registration=registration, session=session, user=user, problem=PRIVILEGED)
-    return found
+        return LinkCheck(**facts, problem=EXPIRED)
+    if user.is_staff or user.is_superuser or registration.privileged_perm or registration.moderates:
+        return LinkCheck(**facts, problem=PRIVILEGED)
+    return LinkCheck(**facts)

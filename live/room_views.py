@@ -27,7 +27,6 @@ from academy.csp import allow_stream
 from academy.ratelimit import client_ip
 from live import links
 from live.selectors.access import session_can_join, session_can_moderate, user_is_banned
-from live.selectors.room import room_restrictions_pass, session_view_restrictions
 from live.services import room as services
 from live.services.room import RoomError
 
@@ -202,13 +201,17 @@ def join(request, token: str):
         if request.user.is_authenticated:
             return redirect(room_path)
         return redirect_to_login(room_path)
+    if check.restricted:  # a private session: the room's own route runs Wagtail's password or group check
+        if not request.user.is_authenticated:
+            login(request, user, backend=SESSION_BACKEND)
+        return redirect(room_path)
+    if check.banned:
+        raise PermissionDenied(_("You have been removed from this room by a moderator."))
     if not request.user.is_authenticated:
         login(request, user, backend=SESSION_BACKEND)
-    restrictions = session_view_restrictions(session)
-    if restrictions and not room_restrictions_pass(restrictions=restrictions, user=request.user,
-                                                   django_session=request.session):
-        return redirect(room_path)  # a private session: Wagtail's own page asks for its password or group
-    response = room(request, session)
+    # Registered (active registration), not banned, page not restricted: session_can_join's answer, read above in
+    # link_check's one query, so the shell is served without asking again.
+    response = room_shell_response(request, session)
     response["Referrer-Policy"] = "no-referrer"
     return response
 

@@ -225,3 +225,33 @@ def test_the_session_page_shows_my_join_link_with_a_copy_button(client, voluntee
     assert "live/join_link" in html and "data-copy-target" in html and "<script>" not in html
     client.force_login(outsider)
     assert "我的入场链接" not in client.get(session.url).content.decode()
+
+
+def test_a_banned_registrant_is_refused_and_not_signed_in(client, volunteer, moderator):
+    from live.models import Ban
+
+    session = _soon()
+    path = links.link_path(_register(session, volunteer))
+    Ban.objects.create(session=session, user=volunteer, by=moderator)
+    assert client.get(path).status_code == 403 and _signed_in_as(client) is None
+
+
+def test_a_private_session_sends_the_link_through_wagtails_own_check(client, volunteer):
+    from wagtail.models import PageViewRestriction
+
+    session = _soon()
+    path = links.link_path(_register(session, volunteer))
+    PageViewRestriction.objects.create(page=session.get_parent(), restriction_type="password", password="lianshe")
+    response = client.get(path)
+    assert response.status_code == 302 and response["Location"] == f"{session.url}room/"
+    assert _signed_in_as(client) == volunteer.pk
+    html = client.get(response["Location"]).content.decode()
+    assert "需要密码" in html and 'id="live-room-config"' not in html  # Wagtail asks for the page's password
+
+
+def test_opening_a_link_costs_a_handful_of_queries(client, volunteer, django_assert_max_num_queries):
+    path = links.link_path(_register(_soon(), volunteer))
+    client.get(path)  # the shell is in the cache now
+    client.logout()
+    with django_assert_max_num_queries(9):  # the link (1), the new session (2 + its save), last_login, …
+        assert client.get(path).status_code == 200
