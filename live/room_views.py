@@ -181,14 +181,22 @@ def _link_page(request, template: str, context: dict, status: int) -> HttpRespon
 def join(request, token: str):
     """A personal join link: sign the registrant in without a password check and serve the room at once (one
     request; room.js then replaces the address, so the token does not stay in the address bar or the history)."""
-    throttle_key = f"live:link:bad:{client_ip(request)}"
-    if ratelimit.exceeded(throttle_key, limit=LINK_BAD_LIMIT):
-        return _link_page(request, "live/link_problem.html", {"problem": "throttled"}, status=429)
     check = links.link_check(token)
     if check.problem == links.INVALID or (check.session is not None and not check.session.live):
-        ratelimit.hit(throttle_key, limit=LINK_BAD_LIMIT, window=LINK_BAD_WINDOW)
+        # Counted per address; past the limit the answer is 429. (A valid link is never held back: its 128-bit
+        # signature cannot be guessed, and reading the counter on every good tap would cost each of them.)
+        if not ratelimit.hit(f"live:link:bad:{client_ip(request)}", limit=LINK_BAD_LIMIT, window=LINK_BAD_WINDOW):
+            return _link_page(request, "live/link_problem.html", {"problem": "throttled"}, status=429)
         return _link_page(request, "live/link_problem.html", {"problem": links.INVALID}, status=404)
     session, user = check.session, check.user
+    if check.ok and not check.restricted and not check.banned and (
+            not request.user.is_authenticated or request.user.pk == user.pk):
+        # The common case, kept short: sign in (no password hash) and serve the cached shell.
+        if not request.user.is_authenticated:
+            login(request, user, backend=SESSION_BACKEND)
+        response = room_shell_response(request, session)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     room_path = session.url + "room/"
     context = {"problem": check.problem, "session": session, "page": session, "room_path": room_path}
     if check.problem in (links.CANCELLED, links.EXPIRED):
@@ -205,15 +213,9 @@ def join(request, token: str):
         if not request.user.is_authenticated:
             login(request, user, backend=SESSION_BACKEND)
         return redirect(room_path)
-    if check.banned:
-        raise PermissionDenied(_("You have been removed from this room by a moderator."))
-    if not request.user.is_authenticated:
-        login(request, user, backend=SESSION_BACKEND)
-    # Registered (active registration), not banned, page not restricted: session_can_join's answer, read above in
-    # link_check's one query, so the shell is served without asking again.
-    response = room_shell_response(request, session)
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    # Left: banned (registered, not banned and not restricted were served above: session_can_join's answer, read
+    # in link_check, so the shell is served without asking again).
+    raise PermissionDenied(_("You have been removed from this room by a moderator."))
 
 
 @require_POST

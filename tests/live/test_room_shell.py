@@ -102,3 +102,12 @@ def test_access_is_still_checked_before_the_cached_shell(client, outsider):
     client.force_login(outsider)
     response = client.get(session.url + "room/")
     assert response.status_code == 302 and response["Location"] == session.url
+
+
+def test_with_the_cache_off_the_shell_is_rendered_for_every_request(client, volunteer, settings):
+    settings.LIVE_ROOM_SHELL_SECONDS = 0
+    session = make_live_session()
+    client.force_login(volunteer)
+    _room(client, session)
+    with translation.override("zh-hans"):
+        assert cache.get(room_shell_key(session)) is None
