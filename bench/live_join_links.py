@@ -138,7 +138,8 @@ async def run_clients(config: dict, jobs: list[dict], start_at: float, window: f
                                                           local_addr=(source, 0)), config["timeout"])
             sockets.append(entrant)
             if not await asyncio.wait_for(opened, config["timeout"]):
-                failures[f"ws http {entrant.close_code}"] += 1
+                # No status: the server closed the connection before its 101 (Daphne's handshake timeout).
+                failures[f"ws http {entrant.close_code}" if entrant.close_code else "ws closed before 101"] += 1
                 return
             if not await asyncio.wait_for(joined, config["timeout"]):
                 failures[f"ws closed {entrant.close_code}"] += 1

@@ -17,6 +17,7 @@ over an organiser's account; for them the link leads to the log-in page with the
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -111,6 +112,31 @@ def _facts_sql() -> str:
 
 _FACTS_SQL: str | None = None
 
+# The session pages that links name, kept per process for a few seconds: at 19:30 thousands of taps name the same
+# session, and loading a Wagtail page row (two tables, many columns) is most of what a tap costs. Publishing or
+# unpublishing a session drops it here at once (live/apps.py connects the signals); other processes see the change
+# within SESSION_SECONDS.
+SESSION_SECONDS = 5.0
+_sessions: dict[int, tuple[float, LiveSessionPage | None]] = {}
+
+
+def _session(pk: int) -> LiveSessionPage | None:
+    now = time.monotonic()
+    hit = _sessions.get(pk)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    if len(_sessions) > 256:
+        _sessions.clear()
+    session = LiveSessionPage.objects.filter(pk=pk).first()
+    _sessions[pk] = (now + SESSION_SECONDS, session)
+    return session
+
+
+def forget_session(sender=None, instance=None, **kwargs) -> None:
+    """Drop a session page from the per-process cache (on publish and unpublish)."""
+    if instance is not None:
+        _sessions.pop(instance.pk, None)
+
 
 def _facts(*, user_id: int, session_id: int, path: str) -> tuple[bool, bool, bool, bool]:
     global _FACTS_SQL
@@ -150,7 +176,7 @@ class LinkCheck:
 def link_check(token: str, *, now=None) -> LinkCheck:
     """Read a token: who it names and whether it may sign them in now (see the module's docstring).
 
-    Two queries: the registration with its session and user; then (`_facts`) whether the user is privileged
+    Two queries: the registration with its user (the session page comes from a short per-process cache); then (`_facts`) whether the user is privileged
     (permissions, moderator of any session), banned from this room, and whether the page has view restrictions."""
     pk_text, _, signature = (token or "").partition("-")
     try:
@@ -159,10 +185,14 @@ def link_check(token: str, *, now=None) -> LinkCheck:
         return LinkCheck(problem=INVALID)
     if not 0 < pk < 2**63 or len(signature) != SIGNATURE_LENGTH:
         return LinkCheck(problem=INVALID)
-    registration = Registration.objects.select_related("session", "user").filter(pk=pk).first()
+    registration = Registration.objects.select_related("user").filter(pk=pk).first()
     if registration is None or not constant_time_compare(signature, _signature(registration, registration.user)):
         return LinkCheck(problem=INVALID)
-    user, session = registration.user, registration.session
+    session = _session(registration.session_id)
+    if session is None:
+        return LinkCheck(problem=INVALID)
+    registration.session = session
+    user = registration.user
     if not user.is_active:
         return LinkCheck(problem=INVALID)
     privileged_perm, moderates, banned, restricted = _facts(user_id=user.pk, session_id=session.pk,
