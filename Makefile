@@ -15,7 +15,7 @@ PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe 
                --no-emit-index-url --no-emit-find-links
 
 .PHONY: run test install install-test browser migrate demo serve messages requirements upgrade-deps audit \
-        prod-rehearsal bench-live bench-handbook bench-certificates clean
+        prod-rehearsal bench-live bench-join-links bench-handbook bench-certificates clean
 
 run: install migrate demo serve
 
@@ -87,6 +87,9 @@ prod-rehearsal: $(STAMPS)/install
 
 bench-live: install-test
 	$(PY) bench/live_load.py $(BENCH_ARGS)
+
+bench-join-links: install-test
+	$(PY) bench/live_join_links.py $(BENCH_ARGS)
 
 bench-handbook: install-test
 	$(PY) bench/handbook_views.py $(BENCH_ARGS)

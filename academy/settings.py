@@ -189,6 +189,9 @@ LIVE_PARTICIPANTS_INTERVAL = env.float("LIVE_PARTICIPANTS_INTERVAL", default=2.0
 # Events kept per room in Redis for clients that resume, and the history's Redis pool per process.
 LIVE_HISTORY_SIZE = env.int("LIVE_HISTORY_SIZE", default=2000)
 LIVE_REDIS_POOL_SIZE = env.int("LIVE_REDIS_POOL_SIZE", default=50)
+# Seconds the room page's shell (the same HTML for every participant of a session) is kept in the cache; 0: rendered
+# for every request (live/room_views.py).
+LIVE_ROOM_SHELL_SECONDS = env.int("LIVE_ROOM_SHELL_SECONDS", default=600)
 
 # --- Authentication ---------------------------------------------------------------------------------------------
 LOGIN_URL = "accounts:login"

@@ -6,14 +6,16 @@ import asyncio
 
 
 class Connection:
-    def __init__(self, port: int):
+    def __init__(self, port: int, *, source: str | None = None):
         self.port = port
+        self.source = source  # a loopback source address (127.0.0.x), so per-address throttles see many clients
         self.reader = self.writer = None
 
     async def request(self, method: str, path: str, *, cookie: str = "", body: bytes = b"",
                       headers: dict | None = None) -> tuple[int, dict, bytes]:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.reader, self.writer = await asyncio.open_connection(
+                "127.0.0.1", self.port, local_addr=(self.source, 0) if self.source else None)
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", "Accept-Language: zh-CN",
                  "Connection: keep-alive", f"Content-Length: {len(body)}"]
         if cookie:
@@ -29,7 +31,11 @@ class Connection:
         for line in head_lines[1:]:
             if ":" in line:
                 name, value = line.split(":", 1)
-                fields[name.strip().lower()] = value.strip()
+                name = name.strip().lower()
+                if name == "set-cookie" and name in fields:  # several cookies: one per line
+                    fields[name] += "\n" + value.strip()
+                else:
+                    fields[name] = value.strip()
         if "content-length" in fields:
             data = await self.reader.readexactly(int(fields["content-length"]))
         elif fields.get("transfer-encoding") == "chunked":

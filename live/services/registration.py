@@ -1,4 +1,5 @@
-"""Registering for a session, cancelling, and the e-mails that go with it (confirmation and reminder).
+"""Registering for a session, cancelling, and the messages that go with it (confirmation and reminder, by e-mail
+and, when the user has a phone number, by SMS), each carrying the registrant's personal join link (live/links.py).
 
 Capacity is never over-booked: registration_create locks the session's row (SELECT … FOR UPDATE on PostgreSQL;
 SQLite's IMMEDIATE transactions already let one writer in at a time) before it counts the active registrations.
@@ -17,7 +18,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from academy.notifications import notify
 from live.ics import session_ics
+from live.links import link_may_sign_in, link_url
 from live.models import LiveSessionPage, Registration
 from live.selectors.access import user_is_banned
 
@@ -83,17 +86,41 @@ def registration_cancel(*, session: LiveSessionPage, user) -> Registration:
     return registration
 
 
-# --- e-mail -----------------------------------------------------------------------------------------------------
-def _email(registration: Registration, template: str) -> EmailMultiAlternatives:
+# --- e-mail and SMS ----------------------------------------------------------------------------------------------
+def join_url(registration: Registration, *, personal: bool | None = None) -> str:
+    """The address a registrant enters the room by: their personal join link (live/links.py), or the room's own
+    address for accounts a link never signs in (organisers and moderators log in with their password)."""
+    if personal is None:
+        personal = link_may_sign_in(registration.user, registration.session)
+    return link_url(registration) if personal else absolute_url(registration.session, "room/")
+
+
+def _context(registration: Registration) -> dict:
     session = registration.session
-    context = {
+    personal = link_may_sign_in(registration.user, session)
+    return {
         "session": session,
         "user": registration.user,
         "url": absolute_url(session),
-        "room_url": absolute_url(session, "room/"),
+        "room_url": join_url(registration, personal=personal),
+        "personal_link": personal,
         "calendar_url": absolute_url(session, "calendar.ics"),
         "site_url": settings.SITE_URL,
     }
+
+
+def _sms(registration: Registration, template: str) -> bool:
+    """The same news by SMS when the user has a phone number (academy.notifications: rate-limited per number)."""
+    if not getattr(registration.user, "phone", ""):
+        return False
+    result = notify(template=f"live/{template}", context=_context(registration), user=registration.user,
+                    channels=("sms",))
+    return result.delivered
+
+
+def _email(registration: Registration, template: str) -> EmailMultiAlternatives:
+    session = registration.session
+    context = _context(registration)
     with translation.override(settings.LANGUAGE_CODE), timezone.override(settings.TIME_ZONE):
         subject = " ".join(render_to_string(f"live/email/{template}_subject.txt", context).split())
         text = render_to_string(f"live/email/{template}.txt", context)
@@ -105,13 +132,14 @@ def _email(registration: Registration, template: str) -> EmailMultiAlternatives:
 
 
 def send_confirmation(registration: Registration) -> bool:
+    sent = _sms(registration, "registration_confirmed")
     if not registration.user.email:
-        return False
+        return sent
     try:
         _email(registration, "registration_confirmed").send()
     except Exception:  # the registration stands even when the mail server is down
         logger.exception("Could not send the registration confirmation %s", registration.pk)
-        return False
+        return sent
     return True
 
 
@@ -136,13 +164,17 @@ def reminders_send(*, within: timedelta, now: datetime | None = None) -> int:
         claimed = Registration.objects.filter(pk=registration.pk, reminded_at__isnull=True).update(reminded_at=now)
         if not claimed:
             continue
+        texted = _sms(registration, "reminder")
         if not registration.user.email:
+            sent += texted
             continue
         try:
             _email(registration, "reminder").send()
         except Exception:
             logger.exception("Could not send the reminder for registration %s", registration.pk)
-            Registration.objects.filter(pk=registration.pk).update(reminded_at=None)
+            if not texted:  # nothing reached the user: let the next run try again
+                Registration.objects.filter(pk=registration.pk).update(reminded_at=None)
+            sent += texted
             continue
         sent += 1
     return sent

@@ -43,3 +43,20 @@ def live_when(start, end=None) -> str:
 @register.simple_tag
 def beijing_time_label() -> str:
     return _("Beijing time")
+
+
+@register.simple_tag(takes_context=True)
+def personal_join_link(context, session) -> str:
+    """The signed-in visitor's personal join link for `session` (live/links.py), or "" when they have none: not
+    registered, the session over, or an account a link never signs in (organisers and moderators)."""
+    from live.links import link_expires_at, link_may_sign_in, link_url
+    from live.models import Registration
+
+    user = context.get("user")
+    if user is None or not user.is_authenticated or timezone.now() >= link_expires_at(session):
+        return ""
+    registration = Registration.objects.active().filter(session=session, user=user).first()
+    if registration is None or not link_may_sign_in(user, session):
+        return ""
+    registration.user = user
+    return link_url(registration)

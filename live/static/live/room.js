@@ -9,6 +9,11 @@
   var config = JSON.parse(document.getElementById("live-room-config").textContent);
   var S = JSON.parse(document.getElementById("live-room-strings").textContent);
   var console_ = root.getAttribute("data-role") === "moderator";
+  // Opened from a personal join link (/live/join/<token>/, which serves this page at once): put the room's own
+  // address in the bar, so the token stays neither there nor in the history nor in a copied address.
+  if (config.room && location.pathname !== config.room && window.history && history.replaceState) {
+    history.replaceState(null, "", config.room + location.hash);
+  }
   // Close codes (docs/live-protocol.md): these end the visit with a message; 4412 (rights changed) starts afresh
   // with a snapshot at once; every other code (4408, 4409, 4500, 1000-1015) reconnects with back-off and jitter.
   var FINAL = { 4401: true, 4403: true, 4404: true, 4410: true, 4411: true };
@@ -49,6 +54,9 @@
     state.announcements = m.announcements || [];
     state.participants = m.participants || 0;
     state.counts = m.question_counts || null;  // moderators: exact sizes of the four lists
+    // The page is the same for everyone (a cached shell): the snapshot's role shows moderators their console link.
+    var consoleLink = $("[data-console-link]");
+    if (consoleLink) consoleLink.hidden = m.role !== "moderator";
   }
 
   function upsertQuestion(q) {
