@@ -566,6 +566,21 @@ class Stage:
         process = self.start("nginx", [*argv, "-g", "daemon off;"])
         wait_http("127.0.0.1", port, 20, process)
 
+    def connections(self) -> dict:
+        """Clients of the bench's Redis and connections to its database, now (for the sizing)."""
+        import psycopg
+        import redis
+
+        found = {}
+        try:
+            found["redis_clients"] = redis.Redis(port=self.redis_port).info("clients")["connected_clients"]
+        except redis.RedisError:
+            found["redis_clients"] = None
+        with psycopg.connect(self.maintenance_url, autocommit=True, connect_timeout=5) as conn:
+            found["postgresql_connections"] = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (self.database,)).fetchone()[0]
+        return found
+
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.kill(name, signal.SIGTERM)
@@ -722,6 +737,7 @@ def run(args, stage: Stage) -> dict:
                        "connects_per_s": rounded(joined / join_seconds if join_seconds else None)})
 
         time.sleep(args.steady)
+        result["steady"] = stage.connections()
         # --- one whole host dies
         ask_all(workers, ("phase", "host-loss"))
         survivors = [stage.processes[f"host{h + 1}"].pid for h in range(1, args.hosts)]
@@ -737,6 +753,7 @@ def run(args, stage: Stage) -> dict:
         result["host_loss"] = {"ready_again_s": rounded(took, 2), "not_back": missing,
                                "survivors_cpu_percent_of_a_core_per_process": rounded(
                                    100 * cpu_storm / storm_wall / (args.processes * len(survivors)))}
+        result["host_loss"].update(stage.connections())
         time.sleep(args.settle)
 
         # --- Redis restarts
@@ -755,6 +772,7 @@ def run(args, stage: Stage) -> dict:
         result["redis_restart"] = {"ready_again_s": rounded(took, 2), "not_back": missing,
                                    "survivors_cpu_percent_of_a_core_per_process": rounded(
                                        100 * cpu_redis / redis_wall / (args.processes * len(survivors)))}
+        result["redis_restart"].update(stage.connections())
         ask_all(workers, ("phase", "after"))
         time.sleep(max(0.0, vote_window[1] - time.time()) + 2)
 
@@ -826,7 +844,8 @@ def print_table(result):
                        ("resumed / snapshots", ("resumed", "snapshots")), ("everyone back after s", "ready_again_s"),
                        ("survivors' CPU % of a core per process", "survivors_cpu_percent_of_a_core_per_process"),
                        ("broadcast p50 ms", "broadcast_p50_ms"), ("broadcast p99 ms", "broadcast_p99_ms"),
-                       ("broadcast max ms", "broadcast_max_ms")]:
+                       ("broadcast max ms", "broadcast_max_ms"), ("Redis clients", "redis_clients"),
+                       ("PostgreSQL connections", "postgresql_connections")]:
         cells = []
         for phase in ("steady", "host_loss", "redis_restart", "after"):
             data = result.get(phase, {})

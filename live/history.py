@@ -138,8 +138,14 @@ class RedisHistory:
         client = self._clients.get(loop)
         if client is None:
             import redis.asyncio as redis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import ExponentialBackoff
 
-            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=self.pool_size, timeout=10)
+            # After a Redis restart every pooled connection is dead, and without a retry its next command fails
+            # (a join answered 4500, an event's append lost after its change was committed): a command that meets
+            # a closed connection reconnects and is sent again, up to 3 times within about 0.4 s.
+            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=self.pool_size, timeout=10,
+                                                         retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 3))
             client = redis.Redis(connection_pool=pool)
             client.live_append = client.register_script(_APPEND)
             self._clients[loop] = client
