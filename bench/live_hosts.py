@@ -571,7 +571,8 @@ class Stage:
         import psycopg
         import redis
 
-        found = {}
+        # The machine's 1-minute load average: on a shared machine the survivors' CPU share says more with it.
+        found = {"load_average": round(os.getloadavg()[0], 1)}
         try:
             found["redis_clients"] = redis.Redis(port=self.redis_port).info("clients")["connected_clients"]
         except redis.RedisError:
@@ -844,7 +845,7 @@ def print_table(result):
                        ("resumed / snapshots", ("resumed", "snapshots")), ("everyone back after s", "ready_again_s"),
                        ("survivors' CPU % of a core per process", "survivors_cpu_percent_of_a_core_per_process"),
                        ("broadcast p50 ms", "broadcast_p50_ms"), ("broadcast p99 ms", "broadcast_p99_ms"),
-                       ("broadcast max ms", "broadcast_max_ms"), ("Redis clients", "redis_clients"),
+                       ("broadcast max ms", "broadcast_max_ms"), ("Redis clients", "redis_clients"), ("machine load average (1 min)", "load_average"),
                        ("PostgreSQL connections", "postgresql_connections")]:
         cells = []
         for phase in ("steady", "host_loss", "redis_restart", "after"):
