@@ -820,7 +820,9 @@ def run(args, stage: Stage) -> dict:
                                   and result["vote_count_field"] == result["votes_in_db"]
                                   and result["questions_acked_missing"] == 0)
     finally:
-        for _, process in workers:
+        for _, process in workers:  # after `finish` they have ended; on an error or a signal they are stopped here
+            if process.is_alive():
+                process.terminate()
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
