@@ -273,20 +273,24 @@ class Participant:
 
 
 class Moderator(Participant):
-    """The moderator's connection (through nginx like everyone): approves the next question every interval."""
+    """The moderator's connection (through nginx like everyone): approves the next question every interval, and
+    once they are all approved makes an announcement instead (the snapshot keeps the last 20 of those, so a long
+    run's snapshots do not grow)."""
 
     def __init__(self, worker, cookie, pending):
         super().__init__(worker, -1, cookie, None, float("inf"), None)
         self.pending = list(pending)
         self.approved = 0
         self.waiting = None
+        self.finished = False
 
     def on_answer(self, message, ok):
         if message.get("id") == self.waiting:
             self.waiting = None
             if ok:
                 self.approved += 1
-                self.pending.pop(0)
+                if self.pending:
+                    self.pending.pop(0)
 
     def on_link_closed(self, link):
         if link is self.link:
@@ -295,13 +299,14 @@ class Moderator(Participant):
 
     async def approve_loop(self, interval):
         tick = 0
-        while not self.worker.stopping and self.pending:
+        while not self.worker.stopping and not self.finished:
             await asyncio.sleep(interval)
             if self.ready and self.waiting is None:
                 tick += 1
                 self.waiting = f"m{tick}"
-                self.link.send_text(json.dumps({"type": "question.approve", "id": self.waiting,
-                                                "question": self.pending[0]}))
+                command = ({"type": "question.approve", "question": self.pending[0]} if self.pending
+                           else {"type": "announce", "text": f"压测公告 {tick}:请保持网络畅通。"})
+                self.link.send_text(json.dumps({**command, "id": self.waiting}, ensure_ascii=False))
 
 
 class Worker:
@@ -365,7 +370,7 @@ class Worker:
     async def finish(self, final_seq, final_epoch, timeout):
         """Stop approving; wait until everyone is at the room's last seq and every vote and question answered."""
         if self.moderator:
-            self.moderator.pending = []
+            self.moderator.finished = True
 
         def done(p):
             return (p.ready and p.epoch == final_epoch and p.seq is not None and p.seq >= final_seq
@@ -833,7 +838,7 @@ def print_table(result):
     print(f"live room across {result['hosts']} hosts x {result['processes_per_host']} process(es) behind "
           f"{result.get('nginx', 'nginx')}, {result['participants']} participants")
     rows = [("joined", "joined"), ("connects/s through nginx", "connects_per_s"),
-            ("events (approvals acked)", "approvals_acked"), ("deliveries", "deliveries"), ("lost", "lost"),
+            ("moderator's actions acked (events)", "approvals_acked"), ("deliveries", "deliveries"), ("lost", "lost"),
             ("duplicates", "duplicates"), ("votes acked / in PostgreSQL", ("votes_acked", "votes_in_db")),
             ("acked votes missing / unacked stored", ("votes_acked_missing", "votes_not_acked_in_db")),
             ("questions acked / in PostgreSQL", ("questions_acked", "questions_acked_in_db")),
