@@ -5,7 +5,7 @@
 
 What it starts (all on loopback, all stopped again on every way out, SIGTERM and errors included):
 - its own redis-server on a free port (never the system Redis), without persistence: a restart loses the rooms'
-  histories, the hard case (every client then gets a fresh snapshot);
+  histories, the hard case (every client then gets a fresh snapshot); --redis-appendonly keeps them;
 - its own PostgreSQL database on DATABASE_URL's server (created, migrated, dropped at the end), N bench users with
   real Django sessions and one live session (bench/live_load.py's helpers);
 - H "hosts": `python -m academy.serve --processes P -b 127.0.0.1<h> -p PORT --proxy-headers -v 0`, each its own
@@ -65,6 +65,7 @@ BACKOFF_RESET_AFTER = 10.0
 # Close codes after which room.js does not reconnect.
 FINAL_CODES = {4401, 4403, 4404, 4410, 4411}
 AFRESH = 4412
+SAMPLE = 20
 
 
 def backoff_delay(attempt: int, rng: random.Random) -> float:
@@ -111,6 +112,9 @@ class Participant:
         self.ask_text = None
         self.ask_question = None
         self.stopped = False
+        # One participant in SAMPLE keeps the ids of the questions it knows as approved (events and snapshots):
+        # an acknowledged approval must reach everyone, even one whose event was lost without a gap in `seq`.
+        self.known_approved = set() if index % SAMPLE == 0 else None
 
     # --- messages
     def on_text(self, link, payload, now_ms):
@@ -136,10 +140,15 @@ class Participant:
             w.deliveries += 1
             if self.ready:
                 w.latencies[w.phase].append(now_ms - message["ts"])
+            if self.known_approved is not None and message["name"] == "question.approved":
+                self.known_approved.add(message["data"]["question"]["id"])
         elif kind in ("snapshot", "resumed"):
             if kind == "resumed" and self.seq is not None and message["seq"] > self.seq:
                 w.gaps += message["seq"] - self.seq
             self.seq, self.epoch = message["seq"], message["epoch"]
+            if kind == "snapshot" and self.known_approved is not None:
+                self.known_approved = {q["id"] for q in message["questions"]
+                                       if q["status"] in ("approved", "answered")}
             self.ready = True
             w.answers[kind] += 1
             now = now_ms / 1000.0
@@ -283,14 +292,15 @@ class Moderator(Participant):
         self.approved = 0
         self.waiting = None
         self.finished = False
+        self.approved_ids = set()
 
     def on_answer(self, message, ok):
         if message.get("id") == self.waiting:
             self.waiting = None
             if ok:
                 self.approved += 1
-                if self.pending:
-                    self.pending.pop(0)
+                if self.pending and message.get("question", {}).get("id") == self.pending[0]:
+                    self.approved_ids.add(self.pending.pop(0))
 
     def on_link_closed(self, link):
         if link is self.link:
@@ -367,10 +377,18 @@ class Worker:
                 "approved": self.moderator.approved if self.moderator else None,
                 "votes_acked": sum(p.vote_state == "acked" for p in self.participants)}
 
+    async def quiet(self, timeout):
+        """The moderator stops and waits for the answer to its last action; returns the questions it approved."""
+        if not self.moderator:
+            return []
+        self.moderator.finished = True
+        deadline = time.monotonic() + timeout
+        while self.moderator.waiting is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return sorted(self.moderator.approved_ids)
+
     async def finish(self, final_seq, final_epoch, timeout):
-        """Stop approving; wait until everyone is at the room's last seq and every vote and question answered."""
-        if self.moderator:
-            self.moderator.finished = True
+        """Wait until everyone is at the room's last seq and every vote and question answered."""
 
         def done(p):
             return (p.ready and p.epoch == final_epoch and p.seq is not None and p.seq >= final_seq
@@ -404,6 +422,8 @@ class Worker:
             "asks": [(p.user_id, p.ask_state, p.ask_question, p.ask_text) for p in self.participants
                      if p.ask_state is not None],
             "approved": self.moderator.approved if self.moderator else 0,
+            "approved_known": [sorted(p.known_approved) for p in self.participants
+                               if p.known_approved is not None],
         }
 
 
@@ -426,6 +446,8 @@ async def _worker_loop(conn, config):
             conn.send(True)
         elif command == "state":
             conn.send(worker.state())
+        elif command == "quiet":
+            conn.send(await worker.quiet(*args))
         elif command == "finish":
             result = await worker.finish(*args)
             await asyncio.sleep(0.2)
@@ -505,7 +527,8 @@ class Stage:
     # Redis
     def start_redis(self) -> None:
         process = self.start("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.redis_port),
-                                       "--save", "", "--appendonly", "no", "--dir", str(self.tmp),
+                                       "--save", "", "--appendonly", "yes" if self.args.redis_appendonly else "no",
+                                       "--appendfsync", "always", "--dir", str(self.tmp),
                                        "--maxclients", "10000", "--maxmemory-policy", "noeviction"])
         import redis
 
@@ -615,9 +638,11 @@ def wait_all_ready(workers, total, seconds, started, drop_within=15.0):
     once, a new Redis within about a second) and then until every one is connected again; returns (seconds since
     `started`, how many are still missing)."""
     deadline = time.monotonic() + drop_within
-    while time.monotonic() < deadline:
+    while True:
         if sum(s["ready"] for s in ask_all(workers, ("state",))) < total:
             break
+        if time.monotonic() > deadline:
+            return None, 0  # nobody was disconnected
         time.sleep(0.05)
     deadline = time.monotonic() + seconds
     missing = total
@@ -626,7 +651,7 @@ def wait_all_ready(workers, total, seconds, started, drop_within=15.0):
         if missing == 0:
             break
         time.sleep(0.25)
-    return time.time() - started, missing
+    return round(time.time() - started, 2), missing
 
 
 def storm_figures(reconnects, since, until):
@@ -680,7 +705,8 @@ def run(args, stage: Stage) -> dict:
             continue
     nginx_port = free_port()
 
-    log(f"redis-server on 127.0.0.1:{stage.redis_port} (the bench's own, no persistence)")
+    log(f"redis-server on 127.0.0.1:{stage.redis_port} (the bench's own, "
+        f"{'append-only file' if args.redis_appendonly else 'no persistence'})")
     stage.start_redis()
     database_url = stage.create_database()
     log(f"PostgreSQL database {stage.database}")
@@ -755,8 +781,8 @@ def run(args, stage: Stage) -> dict:
         took, missing = wait_all_ready(workers, ready_before, args.storm_timeout, killed_at)
         cpu_storm = sum(proc_group_cpu_seconds(pgid) for pgid in survivors) - cpu_before
         storm_wall = time.time() - killed_at
-        log(f"after the host loss: all but {missing} ready again after {took:.1f} s")
-        result["host_loss"] = {"ready_again_s": rounded(took, 2), "not_back": missing,
+        log(f"after the host loss: all but {missing} ready again after {took} s")
+        result["host_loss"] = {"ready_again_s": took, "not_back": missing,
                                "survivors_cpu_percent_of_a_core_per_process": rounded(
                                    100 * cpu_storm / storm_wall / (args.processes * len(survivors)))}
         result["host_loss"].update(stage.connections())
@@ -774,8 +800,9 @@ def run(args, stage: Stage) -> dict:
         took, missing = wait_all_ready(workers, ready_before, args.storm_timeout, restarted_at)
         cpu_redis = sum(proc_group_cpu_seconds(pgid) for pgid in survivors) - cpu_before
         redis_wall = time.time() - restarted_at
-        log(f"after the Redis restart: all but {missing} ready again after {took:.1f} s")
-        result["redis_restart"] = {"ready_again_s": rounded(took, 2), "not_back": missing,
+        log(f"after the Redis restart: all but {missing} ready again after {took} s"
+            if took is not None else "after the Redis restart: nobody was disconnected")
+        result["redis_restart"] = {"ready_again_s": took, "not_back": missing,
                                    "survivors_cpu_percent_of_a_core_per_process": rounded(
                                        100 * cpu_redis / redis_wall / (args.processes * len(survivors)))}
         result["redis_restart"].update(stage.connections())
@@ -785,6 +812,7 @@ def run(args, stage: Stage) -> dict:
         # --- the end: everyone at the room's last seq, every vote answered; then the database
         import redis
 
+        approved_ids = {q for ids in ask_all(workers, ("quiet", 15.0)) for q in ids}
         client = redis.Redis(port=stage.redis_port, decode_responses=True)
         final_seq, final_epoch = client.hmget(f"live:{{{session.pk}}}:state", "seq", "epoch")
         final_seq = int(final_seq or 0)
@@ -818,12 +846,16 @@ def run(args, stage: Stage) -> dict:
             "first_messages": dict(merged["answers"]), "refused_for_good": dict(merged["final_closes"]),
             "failed_attempts": dict(merged["failures"]),
         })
+        known = [set(ids) for f in finals for ids in f["approved_known"]]
+        result["approvals_checked"] = {"approved_acked": len(approved_ids), "participants_sampled": len(known),
+                                       "approvals_not_seen": sum(len(approved_ids - k) for k in known)}
         result.update(check_database(session.pk, target, [v for f in finals for v in f["votes"]],
                                      [a for f in finals for a in f["asks"]]))
         result["exactly_once"] = (result["votes_acked_missing"] == 0 and result["votes_not_acked_in_db"] == 0
                                   and result["users_voting_twice"] == 0
                                   and result["vote_count_field"] == result["votes_in_db"]
-                                  and result["questions_acked_missing"] == 0)
+                                  and result["questions_acked_missing"] == 0
+                                  and result["approvals_checked"]["approvals_not_seen"] == 0)
     finally:
         for _, process in workers:  # after `finish` they have ended; on an error or a signal they are stopped here
             if process.is_alive():
@@ -842,7 +874,8 @@ def print_table(result):
             ("duplicates", "duplicates"), ("votes acked / in PostgreSQL", ("votes_acked", "votes_in_db")),
             ("acked votes missing / unacked stored", ("votes_acked_missing", "votes_not_acked_in_db")),
             ("questions acked / in PostgreSQL", ("questions_acked", "questions_acked_in_db")),
-            ("exactly once", "exactly_once"), ("not connected at the end", "not_connected_at_the_end")]
+            ("exactly once", "exactly_once"), ("acked approvals a sampled phone missed", "approvals_not_seen"), ("not connected at the end", "not_connected_at_the_end")]
+    result = {**result, **result.get("approvals_checked", {})}
     for label, key in rows:
         value = " / ".join(str(result.get(k)) for k in key) if isinstance(key, tuple) else str(result.get(key))
         print(f"  {label:<40}{value}")
@@ -876,6 +909,8 @@ def main(argv=None):
     parser.add_argument("--steady", type=float, default=10.0, help="seconds between the joins and the host loss")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds between the storm and the Redis restart")
     parser.add_argument("--redis-down", type=float, default=2.0, help="seconds Redis stays stopped")
+    parser.add_argument("--redis-appendonly", action="store_true",
+                        help="Redis with its append-only file: the histories survive the restart (same epoch)")
     parser.add_argument("--duration", type=float, default=60.0,
                         help="seconds over which votes and questions are spread (after the joins)")
     parser.add_argument("--connect-timeout", type=float, default=60.0)
