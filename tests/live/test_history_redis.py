@@ -42,3 +42,18 @@ def test_every_pooled_connection_reaches_a_restarted_redis(redis_server):
         assert await history.since(7, 0, None) is not None
 
     asyncio.run(scenario())
+
+
+def test_restarting_a_rooms_history_keeps_its_seq_and_sends_resumers_to_a_snapshot(redis_server):
+    async def scenario():
+        history = RedisHistory(f"redis://127.0.0.1:{redis_server.port}/0", pool_size=2)
+        entry, epoch = await history.append(7, REST, None)
+        assert await history.since(7, 0, epoch) is not None
+        new_epoch = await history.restart(7)
+        assert new_epoch != epoch
+        assert await history.current(7) == (entry.seq, new_epoch)
+        assert await history.since(7, 0, epoch) is None  # another epoch: a snapshot
+        following, same_epoch = await history.append(7, REST, None)
+        assert (following.seq, same_epoch) == (entry.seq + 1, new_epoch)
+
+    asyncio.run(scenario())
