@@ -15,7 +15,7 @@ PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe 
                --no-emit-index-url --no-emit-find-links
 
 .PHONY: run test install install-test browser migrate demo serve messages requirements upgrade-deps audit \
-        prod-rehearsal bench-live bench-join-links bench-handbook bench-certificates clean
+        prod-rehearsal bench-live bench-join-links bench-hosts bench-handbook bench-certificates clean
 
 run: install migrate demo serve
 
@@ -90,6 +90,11 @@ bench-live: install-test
 
 bench-join-links: install-test
 	$(PY) bench/live_join_links.py $(BENCH_ARGS)
+
+# Three hosts behind nginx, one killed mid-session, Redis restarted (needs DATABASE_URL's PostgreSQL server, nginx,
+# redis-server; starts its own Redis and database): make bench-hosts BENCH_ARGS="--participants 2000"
+bench-hosts: install-test
+	$(PY) bench/live_hosts.py $(BENCH_ARGS)
 
 bench-handbook: install-test
 	$(PY) bench/handbook_views.py $(BENCH_ARGS)

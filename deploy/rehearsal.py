@@ -61,26 +61,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def render_site(values: dict[str, str]) -> str:
-    """deploy/nginx-site.conf with its __PLACEHOLDERS__ filled in; refuses to leave one unfilled."""
+def render_site(values: dict[str, str | list[str]]) -> str:
+    """deploy/nginx-site.conf with its __PLACEHOLDERS__ filled in; refuses to leave one unfilled. A list value
+    repeats the line that holds its placeholder once per item (`server __UPSTREAM__;`: one line per host)."""
     text = SITE_TEMPLATE.read_text(encoding="utf-8")
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     for name, value in values.items():
-        body = body.replace(f"__{name}__", value)
+        key = f"__{name}__"
+        if isinstance(value, str):
+            lines = [line.replace(key, value) for line in lines]
+        elif not value:
+            raise ValueError(f"nginx-site.conf: an empty list for {name}")
+        else:
+            lines = [line.replace(key, item) for line in lines for item in (value if key in line else [key])]
+    body = "\n".join(lines)
     left = sorted(set(re.findall(r"__[A-Z_]+__", body)))
     if left:
         raise ValueError(f"nginx-site.conf: no value for {', '.join(left)}")
     return body
 
 
-def main_config(tmp: Path, site: Path, *, as_root: bool) -> str:
+def main_config(tmp: Path, site: Path, *, as_root: bool, worker_connections: int = 4096,
+                rlimit_nofile: int | None = None) -> str:
+    """nginx.conf's main part around the site. Large live sessions need `worker_connections` (two per WebSocket:
+    client and upstream) and `rlimit_nofile` (descriptors per worker) above what the rehearsal's burst needs."""
     temp = tmp / "nginx"
     return "\n".join([
         "user www-data;" if as_root else "",
         "worker_processes 2;",
+        f"worker_rlimit_nofile {rlimit_nofile};" if rlimit_nofile else "",
         f"pid {tmp / 'nginx.pid'};",
         f"error_log {tmp / 'nginx-error.log'} warn;",
-        "events { worker_connections 4096; }",
+        f"events {{ worker_connections {worker_connections}; }}",
         "http {",
         "    include /etc/nginx/mime.types;",
         "    default_type application/octet-stream;",

@@ -11,6 +11,7 @@ without its author).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -51,11 +52,48 @@ def emit(*, session_id: int, name: str, data: dict, public=SAME) -> None:
 def _publish_from_thread(session_id, name, data, public, ts) -> None:
     # Services run in a worker thread (database_sync_to_async); async_to_sync runs the publish on the server's loop.
     # The change is already committed: if Redis is unreachable the event is logged, not raised, so the sender still
-    # gets its ack (nothing is lost: clients see the change in their next snapshot; no seq was taken, so no gap).
+    # gets its ack. No seq was taken, so no client sees a gap: the room resynchronises instead (`_resync`).
     try:
         async_to_sync(publish)(session_id=session_id, name=name, data=data, public=public, ts=ts)
     except Exception:  # noqa: BLE001
-        logger.exception("live room %s: publishing %s failed", session_id, name)
+        logger.exception("live room %s: publishing %s failed; the room resynchronises once Redis answers",
+                         session_id, name)
+        try:
+            async_to_sync(_resync_soon)(session_id)
+        except Exception:  # noqa: BLE001
+            logger.exception("live room %s: could not schedule the resynchronisation", session_id)
+
+
+# A committed change whose event never got a seq (Redis did not answer) would stay unseen by every connected client
+# (with a Redis that keeps its data the epoch does not change, so nothing tells them): once Redis answers again the
+# room's history starts a new epoch, every hub closes its connections with 4409 and every client reloads a snapshot.
+RESYNC_FIRST_DELAY = 0.5
+RESYNC_MAX_DELAY = 15.0
+RESYNC_GIVE_UP = 600.0
+_resyncs: set = set()  # the running tasks (the event loop keeps only weak references)
+
+
+async def _resync_soon(session_id: int) -> None:
+    task = asyncio.get_running_loop().create_task(_resync(session_id))
+    _resyncs.add(task)
+    task.add_done_callback(_resyncs.discard)
+
+
+async def _resync(session_id: int) -> None:
+    delay, waited = RESYNC_FIRST_DELAY, 0.0
+    while True:
+        try:
+            epoch = await get_history().restart(session_id)
+        except Exception:  # noqa: BLE001 - Redis still away: try again later
+            if waited >= RESYNC_GIVE_UP:
+                logger.error("live room %s: Redis did not answer for %d s; not resynchronised", session_id, waited)
+                return
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, RESYNC_MAX_DELAY)
+        else:
+            logger.warning("live room %s: history restarted as epoch %s after a lost event", session_id, epoch)
+            return
 
 
 async def publish(*, session_id: int, name: str, data: dict, public=SAME, ts: int | None = None) -> Entry:

@@ -94,6 +94,13 @@ class MemoryHistory:
             return []
         return [entry for entry in room[2] if after < entry.seq <= upto]
 
+    async def restart(self, session_id: int) -> str:
+        """Start a new epoch for the room (its seq goes on): every client resumes from a snapshot."""
+        room = self._room(session_id)
+        room[1] = _new_epoch()
+        room[2].clear()
+        return room[1]
+
     async def clear(self) -> None:
         self.rooms.clear()
 
@@ -138,8 +145,14 @@ class RedisHistory:
         client = self._clients.get(loop)
         if client is None:
             import redis.asyncio as redis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import ExponentialBackoff
 
-            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=self.pool_size, timeout=10)
+            # After a Redis restart every pooled connection is dead, and without a retry its next command fails
+            # (a join answered 4500, an event's append lost after its change was committed): a command that meets
+            # a closed connection reconnects and is sent again, up to 3 times within about 0.4 s.
+            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=self.pool_size, timeout=10,
+                                                         retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 3))
             client = redis.Redis(connection_pool=pool)
             client.live_append = client.register_script(_APPEND)
             self._clients[loop] = client
@@ -202,6 +215,18 @@ class RedisHistory:
     async def range(self, session_id: int, after: int, upto: int) -> list[Entry]:
         _, stream = self._keys(session_id)
         return self._entries(await self.client().xrange(stream, min=f"{after + 1}-0", max=f"{upto}-0"))
+
+    async def restart(self, session_id: int) -> str:
+        """Start a new epoch for the room (its seq goes on): every hub resynchronises its connections (4409) and
+        every client resumes from a snapshot."""
+        state, stream = self._keys(session_id)
+        epoch = _new_epoch()
+        async with self.client().pipeline(transaction=True) as pipe:
+            pipe.hset(state, "epoch", epoch)
+            pipe.delete(stream)
+            pipe.expire(state, KEY_TTL_SECONDS)
+            await pipe.execute()
+        return epoch
 
     async def clear(self) -> None:
         client = self.client()

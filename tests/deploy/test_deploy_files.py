@@ -53,6 +53,34 @@ def test_nginx_accepts_the_rendered_site(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_several_hosts_render_one_upstream_server_line_each_and_nginx_accepts_them(tmp_path):
+    cert, key = rehearsal.self_signed_certificate(tmp_path)
+    hosts = ["127.0.0.11:8000", "127.0.0.12:8000", "127.0.0.13:8000"]
+    text = rehearsal.render_site({**VALUES, "UPSTREAM": hosts, "TLS_CERTIFICATE": str(cert),
+                                  "TLS_CERTIFICATE_KEY": str(key)})
+    upstream = text[text.index("upstream academy_app"):]
+    upstream = upstream[:upstream.index("}")]
+    assert re.findall(r"server (\S+) max_fails", upstream) == hosts
+    assert "least_conn;" in upstream
+    site = tmp_path / "site.conf"
+    site.write_text(text)
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / "nginx" / kind).mkdir(parents=True)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(rehearsal.main_config(tmp_path, site, as_root=False, worker_connections=60000,
+                                          rlimit_nofile=121024))
+    assert "worker_connections 60000;" in conf.read_text() and "worker_rlimit_nofile 121024;" in conf.read_text()
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    result = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_empty_list_of_upstream_hosts_is_refused():
+    with pytest.raises(ValueError, match="UPSTREAM"):
+        rehearsal.render_site({**VALUES, "UPSTREAM": [], "TLS_CERTIFICATE": "c", "TLS_CERTIFICATE_KEY": "k"})
+
+
 def test_site_serves_documents_as_attachments_and_static_files_for_a_year(tmp_path):
     site = _site(tmp_path)
     documents = site[site.index("location /media/documents/"):]

@@ -73,14 +73,16 @@ def start_room(tmp_path):
 
 
 class RedisServer:
-    def __init__(self, port: int):
+    def __init__(self, port: int, *options: str):
         self.port = port
+        self.options = options  # more redis-server options (later ones win: "--appendonly", "yes")
         self.process = None
 
     def start(self):
         binary = shutil.which("redis-server")
         self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                         "--appendonly", "no", *self.options],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

@@ -129,6 +129,7 @@
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + config.ws;
     if (state.seq !== null) url += "?since=" + state.seq + "&epoch=" + encodeURIComponent(state.epoch || "");
     setConnection(S.connecting, false);
+    openedAt = 0;  // this attempt has not opened yet
     socket = new WebSocket(url);
     socket.onopen = function () { openedAt = Date.now(); };
     socket.onmessage = function (e) {
@@ -150,7 +151,9 @@
         // Signed in again, or with other rights: a new snapshot, not a resume of what the old role saw.
         state.seq = null; state.epoch = null; attempt = 0;
       }
-      if (Date.now() - openedAt > 10000) attempt = 0;
+      // Start the back-off again only after a connection that stayed open 10 s: an attempt that failed (the host is
+      // gone, the server refused) keeps doubling, rather than measuring from a connection of long ago.
+      if (openedAt && Date.now() - openedAt > 10000) attempt = 0;
       var base = Math.min(30, Math.pow(2, attempt));
       var delay = base + Math.random() * base;
       attempt += 1;

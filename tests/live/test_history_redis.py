@@ -1,0 +1,59 @@
+"""The room's history in Redis across a Redis restart: the pooled connections all die with the old server, and the
+next commands on them (an event's append, a join's look-up) must reach the new one instead of failing."""
+import asyncio
+import os
+import shutil
+
+import pytest
+
+from live.history import RedisHistory
+from tests.live.test_faults import RedisServer
+from tests.servers import free_port
+
+REST = '"ts":1764366301234,"name":"announcement","data":{}}'
+
+
+@pytest.fixture
+def redis_server():
+    if not shutil.which("redis-server"):
+        if os.environ.get("EXPECT_SERVICES") == "1":
+            pytest.fail("redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(free_port())
+    server.start()
+    yield server
+    server.kill()
+
+
+def test_every_pooled_connection_reaches_a_restarted_redis(redis_server):
+    async def scenario():
+        history = RedisHistory(f"redis://127.0.0.1:{redis_server.port}/0", pool_size=4)
+        # Four commands at once: four connections in the pool, each used once.
+        await asyncio.gather(*(history.current(7) for _ in range(4)))
+        before = await history.append(7, REST, None)
+        redis_server.kill()
+        redis_server.start()
+        appended = await asyncio.gather(*(history.append(7, REST, None) for _ in range(4)), return_exceptions=True)
+        failed = [repr(result) for result in appended if isinstance(result, BaseException)]
+        assert not failed
+        # A Redis without its data: the history starts again, under a new epoch.
+        assert sorted(entry.seq for entry, _ in appended) == [1, 2, 3, 4]
+        assert {epoch for _, epoch in appended} != {before[1]}
+        assert await history.since(7, 0, None) is not None
+
+    asyncio.run(scenario())
+
+
+def test_restarting_a_rooms_history_keeps_its_seq_and_sends_resumers_to_a_snapshot(redis_server):
+    async def scenario():
+        history = RedisHistory(f"redis://127.0.0.1:{redis_server.port}/0", pool_size=2)
+        entry, epoch = await history.append(7, REST, None)
+        assert await history.since(7, 0, epoch) is not None
+        new_epoch = await history.restart(7)
+        assert new_epoch != epoch
+        assert await history.current(7) == (entry.seq, new_epoch)
+        assert await history.since(7, 0, epoch) is None  # another epoch: a snapshot
+        following, same_epoch = await history.append(7, REST, None)
+        assert (following.seq, same_epoch) == (entry.seq + 1, new_epoch)
+
+    asyncio.run(scenario())
