@@ -8,7 +8,7 @@ What it starts (all on loopback, all stopped again on every way out, SIGTERM and
   histories, the hard case (every client then gets a fresh snapshot); --redis-appendonly keeps them;
 - its own PostgreSQL database on DATABASE_URL's server (created, migrated, dropped at the end), N bench users with
   real Django sessions and one live session (bench/live_load.py's helpers);
-- H "hosts": `python -m academy.serve --processes P -b 127.0.0.1<h> -p PORT --proxy-headers -v 0`, each its own
+- H "hosts": `python -m academy.serve --processes P -b 127.0.0.1<h> -p PORT --proxy-headers`, each its own
   process group (the supervisor and its Daphne workers), DEBUG off;
 - Debian's nginx with deploy/nginx-site.conf rendered by deploy/rehearsal.py (one upstream `server` line per host,
   plain HTTP on a free loopback port: the site's main server block listening without `ssl`).
@@ -729,7 +729,7 @@ def run(args, stage: Stage) -> dict:
     log(f"{args.hosts} hosts x {args.processes} process(es) on {', '.join(hosts)} port {port}")
     for h, address in enumerate(hosts):
         stage.start(f"host{h + 1}", [sys.executable, "-m", "academy.serve", "--processes", str(args.processes),
-                                     "-b", address, "-p", str(port), "--proxy-headers", "-v", "0"])
+                                     "-b", address, "-p", str(port), "--proxy-headers"])
     for h, address in enumerate(hosts):
         wait_http(address, port, 120, stage.processes[f"host{h + 1}"])
     stage.start_nginx(nginx_port, [f"{address}:{port}" for address in hosts], args.participants)
