@@ -14,7 +14,6 @@ import hashlib
 import inspect
 import json
 import logging
-import time
 import uuid
 from urllib.parse import parse_qs
 
@@ -33,6 +32,7 @@ from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
 from live.hub import Outlet, get_hub
+from live.limits import TokenBucket
 from live.selectors.room import (
     CLOSE_NOT_FOUND, CLOSE_PRIVATE, CLOSE_SERVER_ERROR, CLOSE_UNAUTHENTICATED, room_restrictions_pass,
     room_shared_state, valid_id,
@@ -75,50 +75,6 @@ CHANNELS_COPY_ENGAGED = channels_copy_matches()
 if not CHANNELS_COPY_ENGAGED:
     logger.warning("live: Channels %s is not the %s the room's consumer loop was checked against; using Channels' "
                    "own loop", channels.__version__, CHANNELS_TESTED)
-
-
-class TokenBucket:
-    """`rate` tokens per `per` seconds, at most `rate` at once (the per-connection flood guard)."""
-
-    __slots__ = ("rate", "per", "tokens", "stamp")
-
-    def __init__(self, rate: int, per: float):
-        self.rate, self.per, self.tokens, self.stamp = rate, per, float(rate), time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate / self.per)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
-class WindowLimit:
-    """At most `limit` events in a window of `window` seconds that starts with the first one (as academy.ratelimit,
-    but in this process's memory: a vote storm must not cost a cache round trip per vote)."""
-
-    __slots__ = ("limit", "window", "count", "start")
-
-    def __init__(self, limit: int, window: float):
-        self.limit, self.window, self.count, self.start = limit, window, 0, 0.0
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        if now - self.start >= self.window:
-            self.start, self.count = now, 0
-        self.count += 1
-        return self.count <= self.limit
-
-
-def _user_bucket(hub, kind: str, user_id: int, rate: int, per: float) -> WindowLimit:
-    """Per user, room and process (kept on the room's hub): votes 30 per 10 s, poll answers 10 per 10 s."""
-    buckets = hub.__dict__.setdefault("buckets", {})
-    bucket = buckets.get((kind, user_id))
-    if bucket is None:
-        bucket = buckets[(kind, user_id)] = WindowLimit(rate, per)
-    return bucket
 
 
 def _int(message: dict, name: str, *, nullable: bool = False):
@@ -402,7 +358,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _vote(self, message, add: bool):
         question_id = _int(message, "question")
-        if not _user_bucket(self.hub, "vote", self.user.pk, 30, 10.0).take():
+        if not self.hub.limits.take("vote", self.user.pk):
             raise RoomError("rate_limited", ERROR_VOTE_RATE)
         return await get_committer().vote(session_id=self.session_id, question_id=question_id,
                                           user_id=self.user.pk, add=add)
@@ -419,7 +375,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if (not isinstance(choices, list) or not choices or len(choices) > 10
                 or not all(valid_id(c) for c in choices)):
             raise RoomError("invalid", ERROR_INVALID_FIELD, field="choices")
-        if not _user_bucket(self.hub, "poll", self.user.pk, 10, 10.0).take():
+        if not self.hub.limits.take("poll", self.user.pk):
             raise RoomError("rate_limited", ERROR_VOTE_RATE)
         return await get_committer().answer(session_id=self.session_id, poll_id=poll_id, user_id=self.user.pk,
                                             choices=choices)
