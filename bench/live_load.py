@@ -2,6 +2,7 @@
 """Load benchmark of the live room: N participants in one session, K broadcasts, an upvote storm.
 
     python bench/live_load.py --participants N --broadcasts K [--system academy|stock|both] [--processes P] [--json]
+    python bench/live_load.py --participants N --broadcasts 1 --system academy --tracemalloc   (where memory goes)
 
 It starts what it measures: P Daphne processes of the project (`academy.asgi`) sharing one port (one SO_REUSEPORT
 listening socket per process, handed over with `--fd`), and the baseline, a stock Channels consumer on
@@ -21,6 +22,9 @@ hand-written client in bench/wsclient.py, source addresses spread over 127.0.0.2
 - the upvote storm: every participant votes for one question within --storm-seconds; acks counted; the database
   checked afterwards (votes counted, no user twice).
 It prints a table and, with --json, one JSON object as its last line. It stops by itself (--timeout).
+With --tracemalloc ours runs under bench/live_memory.py, which takes a census of each server process before and
+after the joins (object kinds, tracemalloc's allocations by file) and prints the difference per participant; its
+figures are for the breakdown, not for the other figures (tracemalloc slows and grows the servers).
 """
 from __future__ import annotations
 
@@ -296,11 +300,17 @@ def proc_rss_bytes(pid: int) -> int:
 class Servers:
     """P Daphne processes, each with its own SO_REUSEPORT listening socket on one shared port."""
 
-    def __init__(self, system: str, processes: int, port: int, daphne_args: list[str], log_dir: Path):
+    def __init__(self, system: str, processes: int, port: int, daphne_args: list[str], log_dir: Path,
+                 memory: bool = False):
         self.system, self.port = system, port
         self.processes: list[subprocess.Popen] = []
         spec = SYSTEMS[system]
         env = {**os.environ, **SERVER_ENV, "DJANGO_SETTINGS_MODULE": spec["settings"]}
+        self.memory_dir = None
+        if memory and spec["launcher"] == "serve":
+            self.memory_dir = log_dir / f"memory-{system}"
+            self.memory_dir.mkdir(parents=True, exist_ok=True)
+            env["BENCH_MEMORY_DIR"] = str(self.memory_dir)
         for index in range(processes):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -311,6 +321,8 @@ class Servers:
             # Ours as production starts it (academy/serve.py's worker: Daphne plus gc.freeze and slower checker
             # loops); the baseline as the Channels documentation starts it: plain `daphne`.
             launcher = ["academy.serve", "--worker"] if spec["launcher"] == "serve" else ["daphne"]
+            if self.memory_dir is not None:
+                launcher = ["bench.live_memory", "--worker"]  # academy.serve's worker, with the census hook
             self.processes.append(subprocess.Popen(
                 [sys.executable, "-m", *launcher, "-v", "0", "--fd", str(sock.fileno()), *daphne_args, spec["app"]],
                 cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()],
@@ -346,6 +358,24 @@ class Servers:
 
     def alive(self) -> int:
         return sum(p.poll() is None for p in self.processes)
+
+    def census(self, timeout=300) -> dict | None:
+        """Each process's memory census (bench/live_memory.py, on SIGUSR1), merged; None without --tracemalloc."""
+        if self.memory_dir is None:
+            return None
+        from bench.live_memory import merge
+
+        expected = {}
+        for p in self.processes:
+            expected[p.pid] = len(list(self.memory_dir.glob(f"{p.pid}-*.json")))
+            p.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        paths = [self.memory_dir / f"{pid}-{n}.json" for pid, n in expected.items()]
+        while not all(path.exists() for path in paths):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the servers' memory census did not come")
+            time.sleep(0.2)
+        return merge([json.loads(path.read_text()) for path in paths])
 
     def stop(self):
         for p in self.processes:
@@ -535,7 +565,7 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
     port = free_port()
     spec = SYSTEMS[system]
     log(f"[{system}] starting {args.processes} Daphne process(es) on 127.0.0.1:{port}")
-    servers = Servers(system, args.processes, port, args.daphne_args, log_dir)
+    servers = Servers(system, args.processes, port, args.daphne_args, log_dir, memory=args.tracemalloc)
     result = {"system": system}
     try:
         servers.wait_ready()
@@ -547,6 +577,7 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
         # Daphne's pings and be dropped).
         Moderator(port, path, origin, moderator_cookie).close()
         time.sleep(1)
+        census_before = servers.census()
         rss_before, cpu_start = servers.rss_bytes(), servers.cpu_seconds()
 
         # --- joins
@@ -569,6 +600,13 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
             + (f"; failures {dict(failures)}" if failures else ""))
         time.sleep(args.settle)
         rss_after = servers.rss_bytes()
+        census_after = servers.census()
+        if census_before is not None and connected:
+            from bench.live_memory import diff_table
+
+            result["memory_breakdown"] = diff_table(census_before, census_after, connected)
+            print(f"[{system}] memory per participant, {connected} participants:\n{result['memory_breakdown']}",
+                  flush=True)
         moderator = Moderator(port, path, origin, moderator_cookie)
         cpu_joins = servers.cpu_seconds() - cpu_start
 
@@ -721,6 +759,8 @@ def main(argv=None):
                         help="start ours with plain `daphne` too (without academy/serve.py's tuning)")
     parser.add_argument("--profile", choices=["joins", "broadcasts", "storm"],
                         help="record the server processes with py-spy during this phase (collapsed stacks)")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="run ours under bench/live_memory.py and print where the joins' memory went")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import inspect
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
@@ -110,6 +111,25 @@ def protocol_class():
         # Set by install() from the settings; class attributes so that a connection costs no extra memory.
         direct_write = True
         send_buffer_limit = 0
+        # The factory whose options (autobahn's CONFIG_ATTRS) this class holds: see _connectionMade.
+        options_factory = None
+
+        def _connectionMade(self):
+            # Autobahn copies its ~30 options from the factory onto every connection, unless the protocol already
+            # has them. Daphne sets them once per server, so they are kept here, on the class, for the factory of
+            # the first connection: a connection's attribute dictionary holds only its own state (about 1.5 KB
+            # less per idle connection). Connections of another factory in the same process get their own copy.
+            cls = LiveWebSocketProtocol
+            if cls.options_factory is None:
+                for name in self.CONFIG_ATTRS:
+                    value = getattr(self.factory, name)
+                    # A function kept on a class would become a method (perMessageCompressionAccept is one).
+                    setattr(cls, name, staticmethod(value) if inspect.isfunction(value) else value)
+                cls.options_factory = self.factory
+            elif cls.options_factory is not self.factory:
+                for name in self.CONFIG_ATTRS:
+                    setattr(self, name, getattr(self.factory, name))
+            super()._connectionMade()
 
         def sendData(self, data, sync=False, chopsize=None):
             transport = self.transport
