@@ -102,6 +102,7 @@ def protocol_class():
     if _protocol_class is not None:
         return _protocol_class
 
+    from daphne.http_protocol import WebRequest as http_request
     from daphne.ws_protocol import WebSocketProtocol
 
     plain = _plain_transport_types()
@@ -130,6 +131,15 @@ def protocol_class():
                 for name in self.CONFIG_ATTRS:
                     setattr(self, name, getattr(self.factory, name))
             super()._connectionMade()
+
+        def onOpen(self):
+            super().onOpen()
+            # Twisted's HTTP channel that carried the upgrade stays the transport's registered producer for the
+            # connection's life, and holds the upgrade request (a request that never finishes: the channel's flow
+            # control does not use it), its headers and body: about 2 KB per connection. Let the request go.
+            requests = getattr(getattr(self.transport, "producer", None), "requests", None)
+            if isinstance(requests, list) and all(isinstance(r, http_request) for r in requests):
+                requests.clear()
 
         def sendData(self, data, sync=False, chopsize=None):
             transport = self.transport
