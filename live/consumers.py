@@ -114,6 +114,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.scope = scope
             self.channel_layer = None
             self.base_send = send
+            transport.lighten_receive(receive)
             try:
                 while True:
                     await self.dispatch(await receive())

@@ -24,6 +24,8 @@ not apply (another server, a test communicator, compression negotiated, not enga
 """
 from __future__ import annotations
 
+import asyncio
+import collections
 import errno
 import functools
 import inspect
@@ -140,6 +142,11 @@ def protocol_class():
             requests = getattr(getattr(self.transport, "producer", None), "requests", None)
             if isinstance(requests, list) and all(isinstance(r, http_request) for r in requests):
                 requests.clear()
+            # Autobahn keeps the handshake's raw bytes and parsed headers after the handshake (Daphne has built
+            # the ASGI scope from them already, and only reads `request.path` later): about 1 KB per connection.
+            self.http_request_data = None
+            if isinstance(self.http_headers, dict):
+                self.http_headers.clear()  # the same dictionary as self.request.headers
 
         def sendData(self, data, sync=False, chopsize=None):
             transport = self.transport
@@ -194,6 +201,19 @@ def install(*, direct_write: bool | None = None, send_buffer_limit: int | None =
     ws_protocol.WebSocketFactory.protocol = cls
     _engaged = True
     return True
+
+
+_NO_PUTTERS = collections.deque()
+
+
+def lighten_receive(receive) -> None:
+    """Daphne's per-connection input queue (an unbounded asyncio.Queue behind ASGI `receive`) holds three deques of
+    about 750 bytes each; the one for blocked `put`s can never be used by an unbounded queue (put never waits), so
+    all such queues share one empty deque. Does nothing for any other `receive`."""
+    queue = getattr(receive, "__self__", None)
+    if (_engaged and type(queue) is asyncio.Queue and queue.maxsize <= 0 and type(queue._putters) is collections.deque
+            and not queue._putters):
+        queue._putters = _NO_PUTTERS
 
 
 def frame(text: str) -> bytes:
