@@ -133,6 +133,10 @@ def protocol_class():
                 for name in self.CONFIG_ATTRS:
                     setattr(self, name, getattr(self.factory, name))
             super()._connectionMade()
+            # Autobahn's deque for chopped or synchronised sends (never used by Daphne's sends): one shared empty
+            # deque until sendData takes autobahn's queued path, which gives the connection its own (0.75 KB less).
+            if type(self.send_queue) is collections.deque and not self.send_queue:
+                self.send_queue = _NO_SENDS
 
         def onOpen(self):
             super().onOpen()
@@ -151,6 +155,8 @@ def protocol_class():
         def sendData(self, data, sync=False, chopsize=None):
             transport = self.transport
             if sync or chopsize or self.send_queue or transport.__class__ not in plain:
+                if self.send_queue is _NO_SENDS:  # autobahn's own queued path: the connection's own deque now
+                    self.send_queue = collections.deque()
                 return super().sendData(data, sync, chopsize)
             pending = pending_bytes(transport)
             if pending and self.send_buffer_limit and pending > self.send_buffer_limit:
@@ -204,6 +210,7 @@ def install(*, direct_write: bool | None = None, send_buffer_limit: int | None =
 
 
 _NO_PUTTERS = collections.deque()
+_NO_SENDS = collections.deque()
 
 
 def lighten_receive(receive) -> None:
