@@ -2,6 +2,7 @@
 """Load benchmark of the live room: N participants in one session, K broadcasts, an upvote storm.
 
     python bench/live_load.py --participants N --broadcasts K [--system academy|stock|both] [--processes P] [--json]
+    python bench/live_load.py --participants N --broadcasts 1 --system academy --tracemalloc   (where memory goes)
 
 It starts what it measures: the project as production runs it, the documented command `python -m academy.serve
 --processes P -b 127.0.0.1 -p PORT` (P Daphne processes sharing one port, Daphne's time-outs and access log as
@@ -22,6 +23,9 @@ hand-written client in bench/wsclient.py, source addresses spread over 127.0.0.2
 - the upvote storm: every participant votes for one question within --storm-seconds; acks counted; the database
   checked afterwards (votes counted, no user twice).
 It prints a table and, with --json, one JSON object as its last line. It stops by itself (--timeout).
+With --tracemalloc ours runs under bench/live_memory.py, which takes a census of each server process before and
+after the joins (object kinds, tracemalloc's allocations by file) and prints the difference per participant; its
+figures are for the breakdown, not for the other figures (tracemalloc slows and grows the servers).
 """
 from __future__ import annotations
 
@@ -315,13 +319,19 @@ class Servers:
     and sets Daphne's time-outs itself. The baseline is P plain `daphne` processes, as the Channels documentation
     starts it, with -v 0 so that it does not spend its time on an access log on stdout either."""
 
-    def __init__(self, system: str, processes: int, port: int, daphne_args: list[str], log_dir: Path):
+    def __init__(self, system: str, processes: int, port: int, daphne_args: list[str], log_dir: Path,
+                 memory: bool = False):
         self.system, self.port, self.expected, self.log_dir = system, port, processes, log_dir
         self.launched: list[subprocess.Popen] = []
         self.processes: list[int] = []  # the Daphne processes' pids, once they answer
         spec = SYSTEMS[system]
         env = {**os.environ, **SERVER_ENV, "DJANGO_SETTINGS_MODULE": spec["settings"]}
-        if spec["launcher"] == "serve":
+        self.memory_dir = None
+        if memory and spec["launcher"] == "serve":
+            self.memory_dir = log_dir / f"memory-{system}"
+            self.memory_dir.mkdir(parents=True, exist_ok=True)
+            env["BENCH_MEMORY_DIR"] = str(self.memory_dir)
+        if spec["launcher"] == "serve" and self.memory_dir is None:
             with open(log_dir / f"{system}-0.log", "wb") as log_file:
                 self.launched.append(subprocess.Popen(
                     [sys.executable, "-m", "academy.serve", "--processes", str(processes), "-b", "127.0.0.1",
@@ -335,17 +345,19 @@ class Servers:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(("127.0.0.1", port))
             sock.listen(4096)
+            # The baseline as the Channels documentation starts it (plain `daphne`, -v 0: no access log on stdout);
+            # with --tracemalloc ours runs academy.serve's worker under bench/live_memory.py (the census hook).
+            launcher = ["bench.live_memory", "--worker"] if self.memory_dir is not None else ["daphne", "-v", "0"]
             with open(log_dir / f"{system}-{index}.log", "wb") as log_file:
                 self.launched.append(subprocess.Popen(
-                    [sys.executable, "-m", "daphne", "-v", "0", "--fd", str(sock.fileno()), *daphne_args,
-                     spec["app"]],
+                    [sys.executable, "-m", *launcher, "--fd", str(sock.fileno()), *daphne_args, spec["app"]],
                     cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()],
                     start_new_session=True,
                 ))
             sock.close()
 
     def daphne_pids(self) -> list[int]:
-        if SYSTEMS[self.system]["launcher"] == "serve":
+        if SYSTEMS[self.system]["launcher"] == "serve" and self.memory_dir is None:
             return child_pids(self.launched[0].pid)
         return [p.pid for p in self.launched]
 
@@ -381,6 +393,24 @@ class Servers:
         """How many of the processes that started the run are still running (academy.serve restarts one that
         died under a new pid: it does not count)."""
         return sum(pid_alive(pid) for pid in self.processes)
+
+    def census(self, timeout=300) -> dict | None:
+        """Each process's memory census (bench/live_memory.py, on SIGUSR1), merged; None without --tracemalloc."""
+        if self.memory_dir is None:
+            return None
+        from bench.live_memory import merge
+
+        expected = {}
+        for pid in self.processes:
+            expected[pid] = len(list(self.memory_dir.glob(f"{pid}-*.json")))
+            os.kill(pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        paths = [self.memory_dir / f"{pid}-{n}.json" for pid, n in expected.items()]
+        while not all(path.exists() for path in paths):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the servers' memory census did not come")
+            time.sleep(0.2)
+        return merge([json.loads(path.read_text()) for path in paths])
 
     def stop(self):
         for p in self.launched:
@@ -578,7 +608,7 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
     port = free_port()
     spec = SYSTEMS[system]
     log(f"[{system}] starting {args.processes} Daphne process(es) on 127.0.0.1:{port}")
-    servers = Servers(system, args.processes, port, args.daphne_args, log_dir)
+    servers = Servers(system, args.processes, port, args.daphne_args, log_dir, memory=args.tracemalloc)
     result = {"system": system}
     try:
         servers.wait_ready()
@@ -590,6 +620,7 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
         # Daphne's pings and be dropped).
         Moderator(port, path, origin, moderator_cookie).close()
         time.sleep(1)
+        census_before = servers.census()
         rss_before, cpu_start = servers.rss_bytes(), servers.cpu_seconds()
 
         # --- joins
@@ -612,6 +643,13 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
             + (f"; failures {dict(failures)}" if failures else ""))
         time.sleep(args.settle)
         rss_after = servers.rss_bytes()
+        census_after = servers.census()
+        if census_before is not None and connected:
+            from bench.live_memory import diff_table
+
+            result["memory_breakdown"] = diff_table(census_before, census_after, connected)
+            print(f"[{system}] memory per participant, {connected} participants:\n{result['memory_breakdown']}",
+                  flush=True)
         moderator = Moderator(port, path, origin, moderator_cookie)
         cpu_joins = servers.cpu_seconds() - cpu_start
 
@@ -764,6 +802,8 @@ def main(argv=None):
                         help="start ours with plain `daphne` too (without academy/serve.py's tuning)")
     parser.add_argument("--profile", choices=["joins", "broadcasts", "storm"],
                         help="record the server processes with py-spy during this phase (collapsed stacks)")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="run ours under bench/live_memory.py and print where the joins' memory went")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
 

@@ -14,7 +14,6 @@ import hashlib
 import inspect
 import json
 import logging
-import time
 import uuid
 from urllib.parse import parse_qs
 
@@ -23,7 +22,6 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +33,7 @@ from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
 from live.hub import CLOSE_RESYNC, Outlet, get_hub, local_hubs
+from live.limits import TokenBucket
 from live.selectors.room import CLOSE_NOT_FOUND, CLOSE_SERVER_ERROR, CLOSE_UNAUTHENTICATED, valid_id
 from live.services import room as services
 from live.services.room import ERROR_SERVER, RoomError
@@ -76,50 +75,6 @@ if not CHANNELS_COPY_ENGAGED:
                    "own loop", channels.__version__, CHANNELS_TESTED)
 
 
-class TokenBucket:
-    """`rate` tokens per `per` seconds, at most `rate` at once (the per-connection flood guard)."""
-
-    __slots__ = ("rate", "per", "tokens", "stamp")
-
-    def __init__(self, rate: int, per: float):
-        self.rate, self.per, self.tokens, self.stamp = rate, per, float(rate), time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate / self.per)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
-class WindowLimit:
-    """At most `limit` events in a window of `window` seconds that starts with the first one (as academy.ratelimit,
-    but in this process's memory: a vote storm must not cost a cache round trip per vote)."""
-
-    __slots__ = ("limit", "window", "count", "start")
-
-    def __init__(self, limit: int, window: float):
-        self.limit, self.window, self.count, self.start = limit, window, 0, 0.0
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        if now - self.start >= self.window:
-            self.start, self.count = now, 0
-        self.count += 1
-        return self.count <= self.limit
-
-
-def _user_bucket(hub, kind: str, user_id: int, rate: int, per: float) -> WindowLimit:
-    """Per user, room and process (kept on the room's hub): votes 30 per 10 s, poll answers 10 per 10 s."""
-    buckets = hub.__dict__.setdefault("buckets", {})
-    bucket = buckets.get((kind, user_id))
-    if bucket is None:
-        bucket = buckets[(kind, user_id)] = WindowLimit(rate, per)
-    return bucket
-
-
 def _int(message: dict, name: str, *, nullable: bool = False):
     """An id field: an integer of 1 to 2**63-1 (what a database row can have), or null where allowed."""
     value = message.get(name)
@@ -151,12 +106,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
     if CHANNELS_COPY_ENGAGED:
         async def __call__(self, scope, receive, send):
             # As AsyncConsumer.__call__ (channels.consumer, CHANNELS_TESTED), without a channel-layer channel per
-            # connection (the hub has the room's one), and with the connection's resources released however it ends.
+            # connection (the hub has the room's one), with the connection's resources released however it ends,
+            # and with its one `receive` awaited here: Channels' await_many_dispatch runs each receive in a task of
+            # its own and waits on it with asyncio.wait, which an idle connection holds all the time (a task, a
+            # future, their contexts and two more coroutines: about 1.5 KB per participant).
             self.scope = scope
             self.channel_layer = None
             self.base_send = send
+            transport.lighten_receive(receive)
             try:
-                await await_many_dispatch([receive], self.dispatch)
+                while True:
+                    await self.dispatch(await receive())
             except StopConsumer:
                 pass
             finally:
@@ -428,7 +388,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _vote(self, message, add: bool):
         question_id = _int(message, "question")
-        if not _user_bucket(self.hub, "vote", self.user.pk, 30, 10.0).take():
+        if not self.hub.limits.take("vote", self.user.pk):
             raise RoomError("rate_limited", ERROR_VOTE_RATE)
         return await get_committer().vote(session_id=self.session_id, question_id=question_id,
                                           user_id=self.user.pk, add=add)
@@ -445,7 +405,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if (not isinstance(choices, list) or not choices or len(choices) > 10
                 or not all(valid_id(c) for c in choices)):
             raise RoomError("invalid", ERROR_INVALID_FIELD, field="choices")
-        if not _user_bucket(self.hub, "poll", self.user.pk, 10, 10.0).take():
+        if not self.hub.limits.take("poll", self.user.pk):
             raise RoomError("rate_limited", ERROR_VOTE_RATE)
         return await get_committer().answer(session_id=self.session_id, poll_id=poll_id, user_id=self.user.pk,
                                             choices=choices)

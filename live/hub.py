@@ -4,214 +4,51 @@ Stock Channels gives every consumer its own channel and delivers each group mess
 channel layer, its receive loop and `dispatch` (with a database clean-up hop per message). Here each Daphne process
 holds, per room, ONE channel added to the room's group (`live-session-<pk>`) and one receive loop. An event arrives
 once per process, already serialised (live/events.py); the hub puts events back in `seq` order and hands the text to
-every local connection's ASGI `send` directly (an `Outlet`), choosing the participants' or the moderators' text.
+every local connection's way out (an `Outlet`, live/outlet.py), choosing the participants' or the moderators' text.
 
 - Order: events are delivered strictly by `seq`. One that arrives early waits for the ones before it; if they do not
   come within `GAP_WAIT` seconds, they are read from the history (live/history.py). If the history no longer has
   them (or the room's epoch changed: Redis restarted), every local connection is closed with 4409 and resumes.
 - Lost messages: each hub also compares its last seq with the history's about once a second and reads
   what pub/sub did not bring (a Redis restart can silently end a subscription); a new epoch resynchronises.
-- Counters (`counts`): vote counts, poll tallies and the participant count are not events. Batches mark what changed
-  (`live.dirty` messages); every `LIVE_COUNTS_INTERVAL` seconds (0.3) each hub reads the exact values from the
-  database once and sends one `counts` text to its connections.
-- Bounded output: an Outlet calls the server's `send` inline; under Daphne that returns at once (the scale helper's
-  live/transport.py bounds Twisted's buffer underneath). When a `send` does suspend (another server, a slow test
-  client) the Outlet queues what follows, up to `LIVE_OUTBOX_LIMIT` texts, and beyond that closes the connection
-  with 4408 (the client resumes from its last seq).
+- Counters (`counts`, live/counters.py): vote counts, poll tallies and the participant count are not events; the
+  hub's ticker has its `RoomCounters` send them every `LIVE_COUNTS_INTERVAL` seconds.
+- Limits (live/limits.py): the room's per-user vote and poll-answer limits in this process, `RoomHub.limits`.
+- The registry at the bottom: one hub per room and event loop (`get_hub`), dropped a few seconds after its last
+  connection leaves.
+
+A join, from the socket to the snapshot: live/consumers.py `RoomConsumer._join` admits the user (live/joins.py),
+makes the connection's `Outlet`, `RoomHub.join`s it (starting the hub: the group subscription and the history's
+current seq), then sends a replay or a snapshot and `Outlet.open`s it, releasing the events held meanwhile.
 """
 from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import logging
 import time
-import uuid
 import weakref
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 from live.admission import Entrance
+from live.counters import PROCESS_ID, RoomCounters, counts_interval
 from live.history import Entry, get_history
+from live.limits import RoomLimits
+from live.outlet import CLOSE_BANNED, CLOSE_RESYNC, CLOSE_TOO_SLOW, Frames, Outlet
+
+__all__ = ["CLOSE_BANNED", "CLOSE_RESYNC", "CLOSE_TOO_SLOW", "PROCESS_ID", "Outlet", "RoomHub", "counters_changed",
+           "get_hub", "group_name", "local_hubs"]
 
 logger = logging.getLogger(__name__)
-
-# Names this process in attendance spans and presence counts.
-PROCESS_ID = uuid.uuid4().hex
-
-CLOSE_TOO_SLOW = 4408
-CLOSE_RESYNC = 4409
-CLOSE_BANNED = 4410
 
 GAP_WAIT = 0.2
 HISTORY_CHECK_SECONDS = 1.0
 HUB_IDLE_SECONDS = 5.0
-PRESENCE_STALE_SECONDS = 30
 
 
 def group_name(session_id: int) -> str:
     return f"live-session-{session_id}"
-
-
-def outbox_limit() -> int:
-    return getattr(settings, "LIVE_OUTBOX_LIMIT", 1000)
-
-
-def participants_interval() -> float:
-    return getattr(settings, "LIVE_PARTICIPANTS_INTERVAL", 2.0)
-
-
-def counts_interval() -> float:
-    return getattr(settings, "LIVE_COUNTS_INTERVAL", 0.3)
-
-
-class _Resume:
-    """Awaits a coroutine that was already started by hand and suspended (what `yield from` does, spelled out)."""
-
-    __slots__ = ("coro", "yielded")
-
-    def __init__(self, coro, yielded):
-        self.coro, self.yielded = coro, yielded
-
-    def __await__(self):
-        coro, value = self.coro, self.yielded
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # noqa: BLE001 - forwarded into the coroutine (cancellation)
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    value = coro.send(sent)
-                except StopIteration as stop:
-                    return stop.value
-
-
-def _frame(text: str) -> bytes:
-    from live.transport import frame
-
-    return frame(text)
-
-
-class _Frames:
-    """An event's WebSocket frames, built at most once per audience, and only if a connection writes frames."""
-
-    __slots__ = ("public", "moderator", "built")
-
-    def __init__(self, public: str, moderator: str):
-        self.public, self.moderator, self.built = public, moderator, {}
-
-    def get(self, moderator: bool) -> bytes:
-        built = self.built.get(moderator)
-        if built is None:
-            text = self.moderator if moderator else self.public
-            built = self.built[moderator] = (self.built.get(not moderator) if self.moderator is self.public
-                                             else None) or _frame(text)
-        return built
-
-
-class Outlet:
-    """One connection's way out: the ASGI `send`, called inline, with a bounded queue when it suspends.
-
-    While the connection is joining (its snapshot or replay is being prepared) texts are held back and released by
-    `open()`, skipping any event whose seq the connection has already been sent.
-    """
-
-    __slots__ = ("send", "write", "user_id", "moderator", "on_close", "sent_seq", "closed", "joining", "queue", "task",
-                 "session_key", "__weakref__")
-
-    def __init__(self, send, *, user_id: int, moderator: bool, on_close, write=None, session_key=None):
-        self.send = send
-        self.session_key = session_key  # the Django session the connection signed in with (log-outs close it)
-        # Under Daphne with live/transport.py engaged: a plain function that writes a ready WebSocket frame (built
-        # once per event by the hub) to this connection, without a coroutine per message. None elsewhere.
-        self.write = write
-        self.user_id = user_id
-        self.moderator = moderator
-        self.on_close = on_close  # called with a close code when the hub drops this connection
-        self.sent_seq = 0
-        self.closed = False
-        self.joining: list | None = []
-        self.queue: collections.deque | None = None
-        self.task = None
-
-    def push(self, text: str, seq: int = 0, frame: bytes | None = None) -> None:
-        if self.closed:
-            return
-        if self.joining is not None:
-            if len(self.joining) >= outbox_limit():
-                self.drop(CLOSE_TOO_SLOW)
-                return
-            self.joining.append((seq, text))
-            return
-        if seq:
-            if seq <= self.sent_seq:
-                return
-            self.sent_seq = seq
-        if self.write is not None and self.queue is None:
-            if not self.write(frame if frame is not None else _frame(text)):
-                self.closed = True
-            return
-        self._send(text)
-
-    def open(self, sent_seq: int) -> None:
-        """The snapshot (or replay) up to `sent_seq` has been sent: release what arrived meanwhile."""
-        held, self.joining = self.joining or [], None
-        self.sent_seq = max(self.sent_seq, sent_seq)
-        for seq, text in held:
-            self.push(text, seq)
-
-    def _send(self, text: str) -> None:
-        if self.queue is not None:  # an earlier send is still in progress: keep the order
-            if len(self.queue) >= outbox_limit():
-                self.drop(CLOSE_TOO_SLOW)
-                return
-            self.queue.append(text)
-            return
-        coro = self.send({"type": "websocket.send", "text": text})
-        try:
-            yielded = coro.send(None)
-        except StopIteration:
-            return  # done at once: the usual case under Daphne
-        except Exception:  # noqa: BLE001 - the connection is gone
-            self.closed = True
-            return
-        self.queue = collections.deque()
-        self.task = asyncio.ensure_future(self._drain(coro, yielded))
-
-    async def _drain(self, coro, yielded) -> None:
-        try:
-            await _Resume(coro, yielded)
-            while self.queue and not self.closed:
-                await self.send({"type": "websocket.send", "text": self.queue.popleft()})
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001
-            self.closed = True
-        finally:
-            self.queue = None
-            self.task = None
-
-    def drop(self, code: int) -> None:
-        """Stop sending to this connection and have it closed with `code`."""
-        if self.closed:
-            return
-        self.closed = True
-        if self.queue is not None:
-            self.queue.clear()
-        self.joining = None
-        try:
-            self.on_close(code)
-        except Exception:  # noqa: BLE001
-            logger.exception("closing a live connection failed")
 
 
 class RoomHub:
@@ -232,11 +69,8 @@ class RoomHub:
         self.tasks: list[asyncio.Task] = []
         self.started: asyncio.Future | None = None
         self.idle_handle: asyncio.TimerHandle | None = None
-        self.dirty_questions: set[int] = set()
-        self.dirty_polls: set[int] = set()
-        self.participants_sent: int | None = None
-        self.participants_pushed = 0.0
-        self.presence_written = (None, 0.0)
+        self.counters = RoomCounters(session_id, self.history)
+        self.limits = RoomLimits()
         self.history_checked = 0.0
         self.behind: int | None = None
         # Bumped whenever state that snapshots show changes (an event, a counts flush): snapshot caches key on it.
@@ -266,7 +100,7 @@ class RoomHub:
                 await self.layer.group_discard(self.group, self.channel)
             except Exception:  # noqa: BLE001
                 logger.warning("live hub: leaving the group failed", exc_info=True)
-        await _write_presence(self, 0)
+        await self.counters.write_presence(0)
 
     # --- connections ----------------------------------------------------------------------------------------
     async def join(self, outlet: Outlet) -> None:
@@ -313,8 +147,7 @@ class RoomHub:
                     public = message["p"]
                     self.on_event(Entry(message["seq"], public, message.get("m") or public), message["epoch"])
                 elif kind == "live.dirty":
-                    self.dirty_questions.update(message.get("q", ()))
-                    self.dirty_polls.update(message.get("p", ()))
+                    self.counters.mark(message.get("q", ()), message.get("p", ()))
                     self.version += 1  # cached snapshots show old counts now
                 elif kind == "live.kick":
                     self.entrance.forget()  # a ban or a lost role: the room's admission facts changed
@@ -360,7 +193,7 @@ class RoomHub:
         self.last_seq = entry.seq
         self.version += 1
         public, moderator, seq = entry.public, entry.moderator, entry.seq
-        frames = _Frames(public, moderator)
+        frames = Frames(public, moderator)
         for outlet in list(self.outlets):
             if outlet.write is not None:
                 outlet.push(moderator if outlet.moderator else public, seq, frames.get(outlet.moderator))
@@ -388,7 +221,7 @@ class RoomHub:
         finally:
             self.gap_task = None
 
-    # --- counters -------------------------------------------------------------------------------------------
+    # --- every tick: the history check and the counters ---------------------------------------------------
     async def _ticker(self) -> None:
         from live.selectors.room import counts_for
 
@@ -401,7 +234,7 @@ class RoomHub:
             except Exception:  # noqa: BLE001 - Redis away: the next tick tries again
                 logger.warning("live hub: history check failed", exc_info=True)
             try:
-                await self.flush_counts(counts_for)
+                await self.counters.flush(self, counts_for)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001
@@ -438,72 +271,13 @@ class RoomHub:
             self.on_event(entry, epoch)
         self.behind = None
 
-    async def flush_counts(self, counts_for) -> None:
-        participants = await _participants(self)
-        questions, polls = self.dirty_questions, self.dirty_polls
-        if not questions and not polls:
-            # Only the participant count changed: under a join burst it changes on every tick, and a `counts`
-            # to every connection every 0.3 s is most of the server's work; send it at most every
-            # LIVE_PARTICIPANTS_INTERVAL seconds. (Snapshots read the count from the hub, not from the cache.)
-            now = time.monotonic()
-            if participants == self.participants_sent or now - self.participants_pushed < participants_interval():
-                return
-            self.participants_pushed = now
-            votes, tallies, respondents = {}, {}, {}
-        else:
-            self.dirty_questions, self.dirty_polls = set(), set()
-            votes, tallies, respondents = await database_sync_to_async(counts_for)(
-                question_ids=questions, poll_ids=polls)
-            self.version += 1  # cached snapshots show old counts now
-        self.participants_sent = participants
-        message = {"type": "counts", "votes": votes, "polls": tallies, "respondents": respondents,
-                   "participants": participants}
-        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-        frames = _Frames(text, text)
-        for outlet in list(self.outlets):
-            outlet.push(text, 0, frames.get(False) if outlet.write is not None else None)
-
     def participants_here(self) -> int:
         return len(self.users)
 
-
-async def _participants(hub: RoomHub) -> int:
-    """Distinct users in this room: this process's, plus (with Redis) the other processes' last reports."""
-    here = hub.participants_here()
-    if not settings.REDIS_URL:
-        return here
-    await _write_presence(hub, here)
-    client = hub.history.client()
-    now = time.time()
-    total = 0
-    for process, value in (await client.hgetall(_presence_key(hub.session_id))).items():
-        count, _, stamp = value.decode().partition(":")
-        if process.decode() == PROCESS_ID:
-            total += here
-        elif now - float(stamp or 0) < PRESENCE_STALE_SECONDS:
-            total += int(count)
-    return total
-
-
-def _presence_key(session_id: int) -> str:
-    return f"live:{{{session_id}}}:presence"
-
-
-async def _write_presence(hub: RoomHub, count: int) -> None:
-    if not settings.REDIS_URL:
-        return
-    last_count, last_time = hub.presence_written
-    now = time.time()
-    if count == last_count and now - last_time < PRESENCE_STALE_SECONDS / 3:
-        return
-    hub.presence_written = (count, now)
-    client = hub.history.client()
-    key = _presence_key(hub.session_id)
-    if count:
-        await client.hset(key, PROCESS_ID, f"{count}:{now:.0f}")
-        await client.expire(key, 3600)
-    else:
-        await client.hdel(key, PROCESS_ID)
+    @property
+    def participants_sent(self) -> int | None:
+        """The participant count this hub last sent in `counts` (None before the first)."""
+        return self.counters.participants_sent
 
 
 # --- the registry: one hub per room, per event loop (a Daphne process has one loop; tests have one per test) -----
