@@ -14,6 +14,7 @@ import hashlib
 import inspect
 import json
 import logging
+import time
 import uuid
 from urllib.parse import parse_qs
 
