@@ -339,8 +339,9 @@ def _room_messages(first, count, seed):
 def test_a_room_broadcast_reaches_every_reader_whole_and_in_order(daphne_server):
     """The hub's way out (live.outlet.Roster → transport.fan_out) on a real Daphne: a reader that keeps up, one that
     reads slowly (its writes go partial, then through Twisted's buffer), one that leaves during the broadcast, a
-    moderator (the moderators' texts), and one held while joining and then opened with a seq ahead of the broadcast (a replay that read the newest events
-    from the history before the hub delivered them): it gets each later event once."""
+    moderator (the moderators' texts), and one held while joining and then opened with a seq ahead of the broadcast
+    (a replay that read the newest events from the history before the hub delivered them): it gets each later event
+    once."""
     port, _, stats = daphne_server(LIVE_DIRECT_WRITE="1", LIVE_SEND_BUFFER_LIMIT="0")
     assert stats["engaged"] is True
     fast, slow, late, leaver, moderator = (RawClient(port), RawClient(port, rcvbuf=8192), RawClient(port),
