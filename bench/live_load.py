@@ -19,6 +19,8 @@ hand-written client in bench/wsclient.py, source addresses spread over 127.0.0.2
 - broadcast latency: receipt time on each participant minus the event's `ts` (when the server accepted the
   moderator's approve); p50, p99 and the last delivery of all broadcasts;
 - CPU ms per delivery: the server processes' CPU time during the broadcasts ÷ messages delivered;
+- the generator's CPU ms per frame: the load generator's own CPU time over the same phase ÷ the text frames it
+  received (it shares the cores with the servers: a share of every latency);
 - lost and duplicate messages by `seq`;
 - the upvote storm: every participant votes for one question within --storm-seconds; acks counted; the database
   checked afterwards (votes counted, no user twice).
@@ -102,6 +104,7 @@ class Participant(ClientProtocol):
 
     def on_text(self, payload, now_ms):
         w = self.worker
+        w.frames += 1
         if b'"counts"' in payload[:20]:
             w.counts += 1
             return
@@ -146,7 +149,8 @@ class Worker:
     def __init__(self, config):
         self.config = config
         self.participants: list[Participant] = []
-        self.counts = self.deliveries = self.gaps = self.duplicates = self.closed = 0
+        self.counts = self.deliveries = self.gaps = self.duplicates = self.closed = self.frames = 0
+        self.cpu_start = 0.0
         self.acks = self.counted = 0
         self.last_ack = 0.0
         self.recording = False
@@ -203,7 +207,8 @@ class Worker:
     def start_recording(self):
         self.recording = True
         self.latencies = []
-        self.deliveries = self.gaps = self.duplicates = 0
+        self.deliveries = self.gaps = self.duplicates = self.frames = 0
+        self.cpu_start = time.process_time()
         return {"ok": True}
 
     async def collect(self, final_seq, timeout):
@@ -213,8 +218,10 @@ class Worker:
                 break
             await asyncio.sleep(0.05)
         self.recording = False
+        cpu = time.process_time() - self.cpu_start
         behind = sum(max(0, final_seq - (p.last_seq or 0)) for p in self.participants)
         return {"latencies": self.latencies, "deliveries": self.deliveries, "lost": self.gaps + behind,
+                "cpu_s": cpu, "frames": self.frames,
                 "duplicates": self.duplicates, "closed": self.closed, "counts": self.counts,
                 "close_codes": dict(self.close_codes)}
 
@@ -681,6 +688,7 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
         if final_seq is None or approved < len(pending):
             lost += (len(pending) - approved) * connected
         duplicates = sum(c["duplicates"] for c in collected)
+        generator_cpu, frames = sum(c["cpu_s"] for c in collected), sum(c["frames"] for c in collected)
         log(f"[{system}] {len(pending)} broadcasts: {deliveries} deliveries, p99 "
             f"{rounded(percentile(latencies, 0.99))} ms, lost {lost}, duplicates {duplicates}")
 
@@ -714,6 +722,11 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
             "broadcast_p99_ms": rounded(percentile(latencies, 0.99)),
             "broadcast_last_ms": rounded(max(latencies) if latencies else None),
             "cpu_ms_per_delivery": rounded(cpu_broadcast * 1000 / deliveries if deliveries else None, 4),
+            # The load generator's own CPU over the same phase, per text frame it received (events and counts): it
+            # shares the cores with the servers, so it is part of every latency above.
+            "generator_cpu_ms_per_frame": rounded(generator_cpu * 1000 / frames if frames else None, 4),
+            "generator_cpu_s_broadcasts": rounded(generator_cpu, 2),
+            "server_cpu_s_broadcasts": rounded(cpu_broadcast, 2),
             "lost": lost,
             "duplicates": duplicates,
             "votes_sent": votes_sent,
@@ -752,8 +765,8 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
 
 def print_table(report):
     keys = ["connected", "connects_per_s", "kb_per_participant", "broadcast_p50_ms", "broadcast_p99_ms",
-            "broadcast_last_ms", "cpu_ms_per_delivery", "lost", "duplicates", "votes_sent", "votes_counted",
-            "vote_ack_p99_ms", "storm_seconds"]
+            "broadcast_last_ms", "cpu_ms_per_delivery", "generator_cpu_ms_per_frame", "lost", "duplicates",
+            "votes_sent", "votes_counted", "vote_ack_p99_ms", "storm_seconds"]
     results = report["results"]
     width = max(len(k) for k in keys) + 2
     print(f"live room, {report['participants']} participants, {report['broadcasts']} broadcasts, "

@@ -70,10 +70,18 @@ def parse_frames(buffer: bytearray):
     return frames
 
 
-class ClientProtocol(asyncio.Protocol):
+# Every ClientProtocol of a process reads into this one buffer (asyncio's BufferedProtocol): a read is handled
+# whole before the event loop makes the next, so connections never see each other's bytes, and no read allocates
+# asyncio's 256 KiB `recv` buffer or copies the bytes into a connection's own buffer first.
+_INBOX = bytearray(256 * 1024)
+_INBOX_VIEW = memoryview(_INBOX)
+
+
+class ClientProtocol(asyncio.BufferedProtocol):
     """One WebSocket connection. Subclasses override `on_text(payload: bytes, now_ms: float)` and `on_close()`.
 
-    `opened` is a future set to True when the server answered 101, or to an exception/False otherwise.
+    `opened` is a future set to True when the server answered 101, or to an exception/False otherwise. Whole frames
+    are taken straight from the read; only a frame cut across reads (and the handshake) waits in `buffer`.
     """
 
     __slots__ = ("transport", "request", "opened", "buffer", "upgraded", "close_code", "closed")
@@ -90,6 +98,32 @@ class ClientProtocol(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
         transport.write(self.request)
+
+    def get_buffer(self, sizehint):
+        return _INBOX_VIEW
+
+    def buffer_updated(self, nbytes):
+        if self.buffer or not self.upgraded:
+            self.data_received(bytes(_INBOX_VIEW[:nbytes]))
+            return
+        inbox, now_ms, pos = _INBOX, time.time() * 1000.0, 0
+        while nbytes - pos >= 2:  # as parse_frames, on the shared buffer
+            opcode, length, start = inbox[pos] & 0x0F, inbox[pos + 1] & 0x7F, pos + 2
+            if length == 126:
+                if nbytes - pos < 4:
+                    break
+                length, start = (inbox[pos + 2] << 8) | inbox[pos + 3], pos + 4
+            elif length == 127:
+                if nbytes - pos < 10:
+                    break
+                length, start = struct.unpack_from("!Q", inbox, pos + 2)[0], pos + 10
+            end = start + length
+            if end > nbytes:
+                break
+            self.on_frame(opcode, bytes(_INBOX_VIEW[start:end]), now_ms)
+            pos = end
+        if pos < nbytes:
+            self.buffer += _INBOX_VIEW[pos:nbytes]
 
     def data_received(self, data):
         self.buffer += data
@@ -110,13 +144,16 @@ class ClientProtocol(asyncio.Protocol):
                 self.opened.set_result(True)
         now_ms = time.time() * 1000.0
         for opcode, payload in parse_frames(self.buffer):
-            if opcode == 1:
-                self.on_text(payload, now_ms)
-            elif opcode == 9:
-                self.transport.write(encode_frame(payload, 10))
-            elif opcode == 8:
-                self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-                self.transport.close()
+            self.on_frame(opcode, payload, now_ms)
+
+    def on_frame(self, opcode: int, payload: bytes, now_ms: float):
+        if opcode == 1:
+            self.on_text(payload, now_ms)
+        elif opcode == 9:
+            self.transport.write(encode_frame(payload, 10))
+        elif opcode == 8:
+            self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+            self.transport.close()
 
     def send_text(self, text: str | bytes):
         if self.transport is not None and not self.closed:

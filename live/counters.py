@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from live.outlet import Frames
-
 if TYPE_CHECKING:
     from live.hub import RoomHub
 
@@ -80,9 +78,7 @@ class RoomCounters:
         message = {"type": "counts", "votes": votes, "polls": tallies, "respondents": respondents,
                    "participants": participants}
         text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-        frames = Frames(text, text)
-        for outlet in list(hub.outlets):
-            outlet.push(text, 0, frames.get(False) if outlet.write is not None else None)
+        hub.outlets.deliver(text, text)
 
     async def participants(self, here: int) -> int:
         """Distinct users in this room: this process's (`here`), plus (with Redis) the other processes' reports."""

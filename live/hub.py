@@ -35,7 +35,7 @@ from live.admission import Entrance
 from live.counters import PROCESS_ID, RoomCounters, counts_interval
 from live.history import Entry, get_history
 from live.limits import RoomLimits
-from live.outlet import CLOSE_BANNED, CLOSE_RESYNC, CLOSE_TOO_SLOW, Frames, Outlet
+from live.outlet import CLOSE_BANNED, CLOSE_RESYNC, CLOSE_TOO_SLOW, Outlet, Roster
 
 __all__ = ["CLOSE_BANNED", "CLOSE_RESYNC", "CLOSE_TOO_SLOW", "PROCESS_ID", "Outlet", "RoomHub", "counters_changed",
            "get_hub", "group_name", "local_hubs"]
@@ -59,7 +59,7 @@ class RoomHub:
         self.group = group_name(session_id)
         self.layer = get_channel_layer()
         self.history = get_history()
-        self.outlets: dict[Outlet, None] = {}
+        self.outlets: Roster = Roster()  # the connections (Outlet → None) and the fan-out to them
         self.users: collections.Counter = collections.Counter()
         self.channel: str | None = None
         self.last_seq = 0
@@ -192,13 +192,7 @@ class RoomHub:
     def _deliver(self, entry: Entry) -> None:
         self.last_seq = entry.seq
         self.version += 1
-        public, moderator, seq = entry.public, entry.moderator, entry.seq
-        frames = Frames(public, moderator)
-        for outlet in list(self.outlets):
-            if outlet.write is not None:
-                outlet.push(moderator if outlet.moderator else public, seq, frames.get(outlet.moderator))
-            else:
-                outlet.push(moderator if outlet.moderator else public, seq)
+        self.outlets.deliver(entry.public, entry.moderator, entry.seq)
 
     async def _fill_gap(self) -> None:
         try:

@@ -87,7 +87,7 @@ class Outlet:
     """
 
     __slots__ = ("send", "write", "user_id", "moderator", "on_close", "sent_seq", "closed", "joining", "queue", "task",
-                 "session_key", "__weakref__")
+                 "session_key", "roster", "__weakref__")
 
     def __init__(self, send, *, user_id: int, moderator: bool, on_close, write=None, session_key=None):
         self.send = send
@@ -103,6 +103,7 @@ class Outlet:
         self.joining: list | None = []
         self.queue: collections.deque | None = None
         self.task = None
+        self.roster: Roster | None = None  # the hub's, once joined
 
     def push(self, text: str, seq: int = 0, frame: bytes | None = None) -> None:
         if self.closed:
@@ -129,6 +130,8 @@ class Outlet:
         self.sent_seq = max(self.sent_seq, sent_seq)
         for seq, text in held:
             self.push(text, seq)
+        if self.roster is not None:
+            self.roster.stale = True  # it may take the shortcut now
 
     def _send(self, text: str) -> None:
         if self.queue is not None:  # an earlier send is still in progress: keep the order
@@ -166,6 +169,8 @@ class Outlet:
         if self.closed:
             return
         self.closed = True
+        if self.roster is not None:
+            self.roster.stale = True
         if self.queue is not None:
             self.queue.clear()
         self.joining = None
@@ -173,3 +178,84 @@ class Outlet:
             self.on_close(code)
         except Exception:  # noqa: BLE001
             logger.exception("closing a live connection failed")
+
+
+class Roster(dict):
+    """A hub's connections (`Outlet` → None, in join order) and the way a text reaches all of them: `deliver`.
+
+    Nearly every connection is an open Outlet with a Daphne writer (live/transport.py): those are sorted into one
+    list of writers per audience, and a frame goes to each list in one `transport.fan_out`, which calls the sockets'
+    `send` from C. The rest (joining, a writer-less connection under a test or another server) get `Outlet.push`.
+    The lists are sorted again before the next delivery after any change that moves an Outlet between them: a
+    connection added or removed here, an Outlet opened or dropped (they mark the roster `stale`). An Outlet in the
+    lists is sent every event once, in seq order, as the hub delivers them, without `push`'s check of `sent_seq`:
+    so one whose `sent_seq` is ahead of what was delivered (its replay read the newest events from the history
+    before the hub had them) stays with `push` until delivery reaches its `sent_seq`.
+    """
+
+    __slots__ = ("stale", "direct", "rest", "seq", "ahead")
+
+    def __init__(self):
+        super().__init__()
+        self.stale = False
+        # Per audience (participants, moderators): the Outlets and their writers, in step.
+        self.direct: tuple[tuple[list, list], tuple[list, list]] = (([], []), ([], []))
+        self.rest: list[Outlet] = []
+        self.seq = 0  # the last seq delivered
+        self.ahead = 0  # the highest `sent_seq` of an Outlet kept with `push` for being ahead of `seq`
+
+    def __setitem__(self, outlet: Outlet, value) -> None:
+        super().__setitem__(outlet, value)
+        outlet.roster = self
+        self.stale = True
+
+    def __delitem__(self, outlet: Outlet) -> None:
+        super().__delitem__(outlet)
+        self.stale = True
+
+    def pop(self, outlet: Outlet, *default):
+        self.stale = True
+        return super().pop(outlet, *default)
+
+    def _sort(self) -> None:
+        self.stale = False
+        direct, rest, ahead, seq = (([], []), ([], [])), [], 0, self.seq
+        for outlet in self:
+            if outlet.closed:
+                continue
+            write = outlet.write
+            if write is None or write.send is None or outlet.joining is not None or outlet.queue is not None:
+                rest.append(outlet)
+            elif outlet.sent_seq > seq:
+                rest.append(outlet)
+                ahead = max(ahead, outlet.sent_seq)
+            else:
+                outlets, writers = direct[outlet.moderator]
+                outlets.append(outlet)
+                writers.append(write)
+        self.direct, self.rest, self.ahead = direct, rest, ahead
+
+    def deliver(self, public: str, moderator: str, seq: int = 0) -> None:
+        """Hand one text per audience (the same object for both when everyone sees the same) to every connection;
+        `seq` 0 for texts outside the event order (`counts`)."""
+        from live.transport import fan_out
+
+        if seq and seq <= self.seq:  # the seq started again (a new epoch after a Redis restart)
+            self.seq, self.stale = seq - 1, True
+        if self.stale:
+            self._sort()
+        frames = Frames(public, moderator)
+        for audience, (outlets, writers) in enumerate(self.direct):
+            if writers:
+                for index in fan_out(writers, frames.get(bool(audience))):
+                    outlets[index].closed = True
+                    self.stale = True
+        for outlet in self.rest:
+            if outlet.write is not None:
+                outlet.push(moderator if outlet.moderator else public, seq, frames.get(outlet.moderator))
+            else:
+                outlet.push(moderator if outlet.moderator else public, seq)
+        if seq:
+            self.seq = seq
+            if self.ahead and seq >= self.ahead:
+                self.stale = True  # those Outlets have caught up

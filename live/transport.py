@@ -17,10 +17,12 @@ This reaches below Daphne's public interface (autobahn's `sendData`, the buffer 
 Unix-socket transports (never TLS). `LIVE_DIRECT_WRITE=0` turns the direct write off; the output bound stays.
 `install()` is called by academy/asgi.py before Daphne builds its WebSocket factory.
 
-For broadcasts, `frame(text)` builds a WebSocket text frame once per event and `writer_for(send)` returns a function
+For broadcasts, `frame(text)` builds a WebSocket text frame once per event and `writer_for(send)` returns a `Writer`
 that writes such a frame to the Daphne connection behind an ASGI `send` (through the same bounded, direct path),
 skipping the per-connection ASGI round trip, UTF-8 encoding and frame building. It returns None wherever that does
 not apply (another server, a test communicator, compression negotiated, not engaged): callers then use `send`.
+`fan_out(writers, frame)` writes one frame to a whole room's writers, calling the sockets' `send` in one loop in C
+for every connection that has nothing waiting (live/outlet.py's Roster uses it for events and `counts`).
 """
 from __future__ import annotations
 
@@ -29,13 +31,18 @@ import collections
 import errno
 import functools
 import inspect
+import itertools
 import logging
+import operator
 from importlib.metadata import PackageNotFoundError, version
 
 logger = logging.getLogger(__name__)
 
 # The versions whose internals this module was written and tested against (requirements.txt pins the same).
 PINNED = {"daphne": "4.2.3", "autobahn": "26.10.2", "twisted": "26.10.0"}
+
+# autobahn's WebSocketProtocol.STATE_OPEN (protocol_class checks it).
+_STATE_OPEN = 3
 
 # Errors after which a send simply did not happen yet: leave the bytes to Twisted's buffer.
 _RETRY_LATER = {errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR}
@@ -109,6 +116,8 @@ def protocol_class():
 
     plain = _plain_transport_types()
     state_open = WebSocketProtocol.STATE_OPEN
+    if state_open != _STATE_OPEN:  # fan_out and Writer test the state against the number itself
+        raise RuntimeError(f"autobahn's STATE_OPEN is {state_open}, not {_STATE_OPEN}")
 
     class LiveWebSocketProtocol(WebSocketProtocol):
         # Set by install() from the settings; class attributes so that a connection costs no extra memory.
@@ -234,11 +243,73 @@ def frame(text: str) -> bytes:
     return b"\x81\x7f" + size.to_bytes(8, "big") + payload
 
 
-def writer_for(send):
-    """A function `write(frame) -> bool` for the Daphne connection behind ASGI `send`, or None.
+class Writer:
+    """Writes ready WebSocket frames to one Daphne connection: `writer(frame) -> bool` (False when the connection is
+    no longer open: nothing is written then), through the protocol's bounded, direct `sendData`.
 
-    `write` returns False when the connection is no longer open (nothing is written then).
+    `send` is the connection's `socket.send` where `fan_out` may call it itself (a plain TCP or Unix transport with
+    direct writes on), else None."""
+
+    __slots__ = ("protocol", "transport", "send", "connections")
+
+    def __init__(self, protocol, connections):
+        self.protocol, self.connections = protocol, connections
+        self.transport = transport = protocol.transport
+        sock = getattr(transport, "socket", None)  # gone once the connection is lost
+        self.send = None
+        if protocol.direct_write and type(transport) in _plain_transport_types() and not protocol.logOctets and sock:
+            self.send = sock.send
+
+    def __call__(self, data: bytes) -> bool:
+        protocol = self.protocol
+        if protocol.state != _STATE_OPEN:
+            return False
+        details = self.connections.get(protocol)
+        if details is None or "disconnected" in details:
+            return False
+        protocol.sendData(data)
+        return True
+
+
+def fan_out(writers: list[Writer], data: bytes) -> list[int]:
+    """Write one frame to many connections (each writer with a `send`); returns the positions in `writers` of those
+    no longer open.
+
+    A connection that is open with nothing waiting before the frame (nothing in Twisted's buffer nor in autobahn's
+    send queue: nearly all, nearly always) gets it from its `socket.send`, called for all of them in one loop in C
+    (`map`): no Python frame per connection, no `sendData`. What such a send does not finish (a partial write,
+    EAGAIN, an error) goes to Twisted's `transport.write`, as `write` above does: the rest in order, an error then
+    noticed by Twisted, which closes the connection. The others (bytes already waiting, a close frame sent) take
+    their writer's checked path, which also applies LIVE_SEND_BUFFER_LIMIT. (Frames sent in C are not added to
+    autobahn's octet counters, which nothing here reads.)
     """
+    # `3` is _STATE_OPEN written out: the comprehension runs over tens of thousands and reads no global for it.
+    ready = [w for w in writers if w.protocol.state == 3 and not w.transport.dataBuffer
+             and not w.transport._tempDataLen and not w.protocol.send_queue]
+    sent: list[int] = []
+    sends = iter([w.send for w in ready])
+    while True:
+        try:
+            sent.extend(map(operator.call, sends, itertools.repeat(data)))
+            break
+        except OSError:  # this connection (the next in `sent`) is finished by Twisted below
+            sent.append(-1)
+    size = len(data)
+    if sent.count(size) != len(sent):
+        for writer, count in zip(ready, sent):
+            if count != size:
+                writer.transport.write(data[count:] if count > 0 else data)
+    closed = []
+    if len(ready) != len(writers):
+        taken = set(map(id, ready))
+        for index, writer in enumerate(writers):
+            if id(writer) not in taken and not writer(data):
+                closed.append(index)
+    return closed
+
+
+def writer_for(send) -> Writer | None:
+    """The `Writer` for the Daphne connection behind ASGI `send`, or None."""
     if not _engaged:
         return None
     from channels.sessions import InstanceSessionWrapper
@@ -254,16 +325,4 @@ def writer_for(send):
     cls = protocol_class()
     if not isinstance(protocol, cls) or getattr(protocol, "_perMessageCompress", None) is not None:
         return None
-    state_open = cls.STATE_OPEN
-    connections = server.connections
-
-    def write(data: bytes) -> bool:
-        if protocol.state != state_open:
-            return False
-        details = connections.get(protocol)
-        if details is None or "disconnected" in details:
-            return False
-        protocol.sendData(data)
-        return True
-
-    return write
+    return Writer(protocol, server.connections)

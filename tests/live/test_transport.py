@@ -329,3 +329,47 @@ async def test_no_writer_for_a_send_that_is_not_daphnes():
         pass
 
     assert transport.writer_for(send) is None
+
+
+def _room_messages(first, count, seed):
+    rng = random.Random(seed)
+    return [f"{seq}:{flood_message(seq, rng)}" for seq in range(first, first + count)]
+
+
+def test_a_room_broadcast_reaches_every_reader_whole_and_in_order(daphne_server):
+    """The hub's way out (live.outlet.Roster → transport.fan_out) on a real Daphne: a reader that keeps up, one that
+    reads slowly (its writes go partial, then through Twisted's buffer), one that leaves during the broadcast, a
+    moderator (the moderators' texts), and one held while joining and then opened with a seq ahead of the broadcast
+    (a replay that read the newest events from the history before the hub delivered them): it gets each later event
+    once."""
+    port, _, stats = daphne_server(LIVE_DIRECT_WRITE="1", LIVE_SEND_BUFFER_LIMIT="0")
+    assert stats["engaged"] is True
+    fast, slow, late, leaver, moderator = (RawClient(port), RawClient(port, rcvbuf=8192), RawClient(port),
+                                           RawClient(port), RawClient(port))
+    for client, command, answer in [(fast, "room", "in"), (slow, "room", "in"), (leaver, "room", "in"),
+                                    (late, "room-joining", "joining"), (moderator, "room-moderator", "in")]:
+        client.send_text(command)
+        assert client.read_text() == answer
+    control = RawClient(port)
+    control.send_text("broadcast 1 200 5")
+    expected = _room_messages(1, 200, 5)
+    assert fast.read_text() == expected[0]
+    leaver.close()
+    assert [fast.read_text() for _ in range(199)] == expected[1:]  # the first broadcast is out
+    late.send_text("open 210")
+    assert late.read_text() == "open"
+    control.send_text("broadcast 201 100 6")
+    expected += _room_messages(201, 100, 6)
+    assert [fast.read_text() for _ in range(100)] == expected[200:]
+    received = []
+    for index in range(300):
+        if index % 30 == 0:
+            time.sleep(0.02)  # read slowly
+        received.append(slow.read_text())
+    assert received == expected
+    assert [late.read_text() for _ in range(90)] == expected[210:]
+    assert [moderator.read_text() for _ in range(300)] == ["moderators " + text for text in expected]
+    control.send_text("broadcast 301 1 7")  # a last one: nothing else came before it
+    assert late.read_text() == _room_messages(301, 1, 7)[0]
+    for client in (fast, slow, late, moderator, control):
+        client.close()

@@ -3,6 +3,12 @@
 Commands (text frames): `flood N SEED` sends N text messages of varied sizes (see `flood_message`) through ASGI
 `send`; `frames N SEED` sends the same as prepared frames through `transport.writer_for`;
 `stats` answers with a JSON object: disconnects seen, whether the transport engaged, and the process's RSS.
+
+A room, as the hub has one (live.outlet's Roster of Outlets): `room` puts the connection in it (answering `in`),
+`room-moderator` too, with the moderators' texts (the same prefixed with `moderators `); `room-joining` puts it in
+joining (its texts held, answering `joining`) until it sends `open SEQ` (answered `open`). `broadcast FIRST N SEED`
+hands texts FIRST … FIRST+N-1 (`flood_message`-sized, prefixed with their seq) to the whole room, as the hub
+delivers events. A connection leaves the room when it disconnects.
 """
 import asyncio
 import json
@@ -10,12 +16,14 @@ import os
 import random
 
 from live import transport
+from live.outlet import Outlet, Roster
 
 ENGAGED = transport.install(
     direct_write=os.environ.get("LIVE_DIRECT_WRITE", "1") == "1",
     send_buffer_limit=int(os.environ.get("LIVE_SEND_BUFFER_LIMIT", "0")),
 )
 DISCONNECTS = 0
+ROOM = Roster()
 
 
 def flood_message(index: int, rng: random.Random) -> str:
@@ -43,12 +51,34 @@ async def application(scope, receive, send):
         return
     await receive()
     await send({"type": "websocket.accept"})
+    outlet = None
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
             DISCONNECTS += 1
+            if outlet is not None:
+                outlet.closed = True
+                ROOM.pop(outlet, None)
             return
         command, *args = message.get("text", "").split()
+        if command in ("room", "room-moderator", "room-joining"):
+            outlet = Outlet(send, user_id=1, moderator=command == "room-moderator", on_close=lambda code: None,
+                            write=transport.writer_for(send))
+            ROOM[outlet] = None
+            if command != "room-joining":
+                outlet.open(0)
+            await send({"type": "websocket.send", "text": "joining" if command == "room-joining" else "in"})
+        elif command == "open":
+            outlet.open(int(args[0]))
+            await send({"type": "websocket.send", "text": "open"})
+        elif command == "broadcast":
+            first, count, seed = int(args[0]), int(args[1]), int(args[2])
+            rng = random.Random(seed)
+            for seq in range(first, first + count):
+                text = f"{seq}:{flood_message(seq, rng)}"
+                ROOM.deliver(text, "moderators " + text, seq)
+                if seq % 50 == 0:
+                    await asyncio.sleep(0)  # let the reactor flush what the kernel could not take yet
         if command == "flood":
             count, seed = int(args[0]), int(args[1])
             rng = random.Random(seed)
