@@ -124,3 +124,33 @@ def test_the_site_application_puts_the_gate_before_django(settings):
     assert isinstance(http, StormGate) and http.limit == settings.LIVE_JOIN_IN_FLIGHT
     assert re.search(http.paths, "/live/join/abc-0123/") and re.search(http.paths, "/sessions/x/room/")
     assert not re.search(http.paths, "/sessions/x/") and not re.search(http.paths, "/ws/live/1/")
+
+
+async def test_the_wait_grows_while_the_storm_lasts_and_shrinks_back_after_it():
+    held = asyncio.Event()
+
+    async def slow_app(scope, receive, send):  # a request that is still being worked on
+        await held.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    gate = StormGate(slow_app, limit=1, retry_after=RETRY_AFTER)
+    holder = asyncio.ensure_future(_get(gate, "/live/join/held/"))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while gate.in_flight < 1 and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    longest = 0
+    while longest < 4 * RETRY_AFTER and loop.time() < deadline:
+        answer = await _get(gate, "/live/join/other/")
+        assert answer["status"] == 503
+        longest = max(longest, int(answer["headers"]["retry-after"]))
+        await asyncio.sleep(0.01)
+    assert longest >= 4 * RETRY_AFTER  # refusals only, no admissions: the wait grew
+    held.set()
+    assert (await holder)["status"] == 200
+    # A quiet process starts again from the shortest wait.
+    while gate.wait > RETRY_AFTER and loop.time() < deadline + 10:
+        await asyncio.sleep(0.2)
+        await _get(gate, "/live/join/after/")
+    assert gate.wait == RETRY_AFTER
