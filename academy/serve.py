@@ -173,6 +173,9 @@ def tuned_server_class():
     return TunedServer
 
 
+JOIN_LINK_PREFIX = "/live/join/"  # live/links.py PATH_PREFIX (the base of academy does not import live)
+
+
 def access_logger():
     """Daphne's action logger under academy.serve: the lines of `manage.py runserver` (Daphne's own runserver
     command), written to the `django.channels.server` logger (ACCESS_LOG_LEVEL): INFO for successful requests and
@@ -182,7 +185,17 @@ def access_logger():
 
     if not logging.getLogger("django.channels.server").isEnabledFor(logging.ERROR):
         return None
-    return Command().log_action
+    log_action = Command().log_action
+
+    def log_without_link_tokens(protocol, action, details):
+        # A personal join link signs its registrant in: its token never goes into a log (a storm's 503s are
+        # logged, each with the link that was tapped).
+        path = details.get("path") or ""
+        if path.startswith(JOIN_LINK_PREFIX):
+            details = {**details, "path": JOIN_LINK_PREFIX + "…/"}
+        return log_action(protocol, action, details)
+
+    return log_without_link_tokens
 
 
 def server_class(*, access_log_file: bool):

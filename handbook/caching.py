@@ -34,7 +34,7 @@ HEADER = "X-Handbook-Cache"
 PREFIX = "handbook:page:"
 # Paths that are never Wagtail pages: the middleware does not even look them up.
 NOT_PAGES = ("/admin/", "/healthz", "/static/", "/media/", "/documents/", "/accounts/", "/i18n/", "/jsi18n/",
-             "/search/", "/ws/")
+             "/search/", "/ws/", "/live/join/")
 logger = logging.getLogger(__name__)
 
 

@@ -3,12 +3,13 @@
 All are shells: everything live arrives over the WebSocket (docs/live-protocol.md)."""
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
@@ -106,8 +107,9 @@ def _context(request, page, *, moderator: bool) -> dict:
 
 # --- the room as a cached shell -------------------------------------------------------------------------------
 # The participant page is the same HTML for everyone in a session (who you are, your votes and your role arrive in
-# the WebSocket's snapshot), so it is rendered once per session, page revision and language and kept in Django's
-# cache. Per request only two things are put in: the CSRF token (one str.replace) and the messages, if any.
+# the WebSocket's snapshot), so it is rendered once per session, page revision and language and kept in this
+# process's memory (not Django's cache: a Redis round trip per tap cost more than rendering once per process).
+# Per request only two things are put in: the CSRF token (one str.replace) and the messages, if any.
 SHELL_VERSION = 1  # raise when room.html or what it shows changes in a way a cached copy must not outlive
 CSRF_MARKER = "live-shell-csrf-token-3f9c"
 MESSAGES_MARKER = mark_safe("<!--live-shell-messages-->")
@@ -128,18 +130,32 @@ def room_shell_key(page) -> str:
             f"{translation.get_language()}")
 
 
+SHELLS_KEPT = 64  # shells per process (sessions × languages); past it the expired ones go, then all
+_shells: dict[str, tuple[float, str]] = {}
+
+
+def forget_shells() -> None:
+    """Drop this process's shells (tests; a new page revision needs no call: it makes a new key)."""
+    _shells.clear()
+
+
 def room_shell_html(request, page) -> str:
     """The room page for `page` as every participant gets it, before the per-request parts are put in."""
     seconds = settings.LIVE_ROOM_SHELL_SECONDS  # a new revision of the page makes a new key at once
     key = room_shell_key(page)
-    html = cache.get(key) if seconds else None
-    if html is None:
-        context = {**_context(request, page, moderator=False), "user": _ShellUser(), "perms": {},
-                   "csrf_token": CSRF_MARKER, "messages": (), "messages_marker": MESSAGES_MARKER}
-        context["room_config"]["room"] = page.url + "room/"  # room.js puts it in the address bar (join links)
-        html = render_to_string("live/room.html", context, request=request)
-        if seconds:
-            cache.set(key, html, seconds)
+    now = time.monotonic()
+    hit = _shells.get(key) if seconds else None
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    context = {**_context(request, page, moderator=False), "user": _ShellUser(), "perms": {},
+               "csrf_token": CSRF_MARKER, "messages": (), "messages_marker": MESSAGES_MARKER}
+    context["room_config"]["room"] = page.url + "room/"  # room.js puts it in the address bar (join links)
+    html = render_to_string("live/room.html", context, request=request)
+    if seconds:
+        if len(_shells) >= SHELLS_KEPT:
+            for old_key in [k for k, (until, _html) in _shells.items() if until <= now] or list(_shells):
+                del _shells[old_key]
+        _shells[key] = (now + seconds, html)
     return html
 
 

@@ -12,6 +12,7 @@ import os
 import pytest
 from django.core.cache import cache
 
+from live import room_views
 from tests.factories import UserFactory, make_home
 
 
@@ -34,6 +35,7 @@ def _fast_and_isolated(settings, tmp_path, request):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
     cache.clear()
+    room_views.forget_shells()  # the room shells live in process memory (SQLite reuses the pages' ids)
     yield
     cache.clear()
 

@@ -193,6 +193,17 @@ def test_the_documented_command_writes_no_access_log(start_serve, production_env
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_access_log_never_shows_a_join_links_token(start_serve, production_env):
+    token = "zz9-" + "0123456789abcdef" * 2  # no such registration: not a 2xx, so a line of the access log
+    server = start_serve("--proxy-headers", env=production_env, processes=1)
+    status = http_status(server.port, f"/live/join/{token}/")
+    server.stop()
+    lines = access_lines(server.output())
+    assert any(line.startswith(f"HTTP GET /live/join/…/ {status} ") for line in lines)
+    assert not any(token in line for line in lines)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_access_log_level_info_writes_the_access_log(start_serve, production_env):
     session, cookies = room_and_cookies(2)
     server = start_serve("--proxy-headers", env={**production_env, "ACCESS_LOG_LEVEL": "INFO"}, processes=1)

@@ -1,13 +1,13 @@
-"""The room page as a cached shell: the same HTML for every participant of a session, kept in the cache per session,
-page revision and language; only the CSRF token and any messages are put in per request."""
+"""The room page as a cached shell: the same HTML for every participant of a session, kept in process memory per
+session, page revision and language; only the CSRF token and any messages are put in per request."""
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
 from live.models import Registration
+from live import room_views
 from live.room_views import CSRF_MARKER, room_shell_key
 from tests.factories import UserFactory
 from tests.factories.live import make_live_session
@@ -45,8 +45,8 @@ def test_the_shell_is_rendered_once_and_served_from_the_cache(client, volunteer)
     _room(client, session)
     with translation.override("zh-hans"):
         key = room_shell_key(session)
-    assert cache.get(key) is not None
-    cache.set(key, cache.get(key).replace("你的问题", "CACHED-MARK"))
+    until, html = room_views._shells[key]
+    room_views._shells[key] = (until, html.replace("你的问题", "CACHED-MARK"))
     assert "CACHED-MARK" in _room(client, session).content.decode()
 
 
@@ -110,4 +110,4 @@ def test_with_the_cache_off_the_shell_is_rendered_for_every_request(client, volu
     client.force_login(volunteer)
     _room(client, session)
     with translation.override("zh-hans"):
-        assert cache.get(room_shell_key(session)) is None
+        assert room_shell_key(session) not in room_views._shells

@@ -1,0 +1,133 @@
+"""Admission control for the HTTP storm paths: a per-process bound on the requests in flight, checked before Django
+does any work (academy/asgi.py wraps the HTTP application in it).
+
+At 19:30 thousands of registrants tap their personal join link (/live/join/<token>/) or reload the room page
+(…/room/) within a minute. Past what a process can answer, every request it takes on makes all the others slower
+(under ASGI each request runs its sync parts in a thread of its own, so they share the CPU), until none is answered
+before its client gives up: the storm of 30 November (issue 16) let 0 of 20,000 in. Here a process works on at most
+LIVE_JOIN_IN_FLIGHT of these requests at once; one more gets, at once and for well under a millisecond of CPU, a
+tiny 503 page with Retry-After and `<meta http-equiv="refresh">`, so that a phone's browser tries again by itself
+without a script (the site's CSP forbids inline scripts), telling the visitor in Chinese (English when switched)
+that the room is filling and the page will retry. The admitted requests then finish in milliseconds, not minutes.
+
+How long to wait adapts to the storm. With 15,000 phones waiting, a fixed 3-6 s would bring back 3,000 retries a
+second, and answering them alone would take the CPU the admitted ones need. So each second the process compares its
+refusals with its admissions: above TARGET_REFUSALS refusals per admission the wait grows by half (up to
+RETRY_AFTER_MAX), below half of that it shrinks back towards LIVE_JOIN_RETRY_AFTER; a quiet process starts again
+from LIVE_JOIN_RETRY_AFTER. Each answer's Retry-After is jittered between the wait and twice it, so that the retries
+do not come back together.
+
+A client that leaves while its admitted request waits is Django's to notice: ASGIHandler (5.2) listens for
+http.disconnect while the request is processed and cancels it, so the view does not run once the disconnect has
+arrived (tests/academy/test_gate.py checks that on the join link). Other paths (WebSockets included) pass untouched.
+"""
+from __future__ import annotations
+
+import html
+import random
+import re
+import time
+
+from django.conf import settings
+from django.http import parse_cookie
+from django.utils import translation
+from django.utils.translation import gettext
+
+# The storm paths: a personal join link (live/links.py PATH_PREFIX) and the participant room page (a session page's
+# "room/" route). Plain text here: the base floor does not import the apps.
+STORM_PATHS = re.compile(r"^/live/join/|/room/$")
+TARGET_REFUSALS = 5  # refusals per admission a full process aims at: enough retries to keep it busy, few enough
+RETRY_AFTER_MAX = 60  # seconds: the longest wait a busy page announces (jittered up to twice this)
+
+PAGE = """<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="{seconds}">
+<title>{title}</title></head>
+<body><h1>{title}</h1><p>{text}</p><p><a href="{path}">{again}</a></p></body></html>
+"""
+
+
+def _texts(language: str) -> dict[str, str]:
+    with translation.override(language):
+        return {
+            "title": gettext("The room is filling up"),
+            "text": gettext("Many people are coming in at the same time. This page will try again by itself in "
+                            "%(seconds)s seconds: please keep it open."),
+            "again": gettext("Try again now"),
+        }
+
+
+class StormGate:
+    """ASGI middleware: at most `limit` requests on the storm paths at once in this process (0: no bound)."""
+
+    def __init__(self, app, *, limit: int, retry_after: int, paths: re.Pattern = STORM_PATHS):
+        self.app = app
+        self.limit = limit
+        self.retry_after = max(1, retry_after)
+        self.paths = paths
+        self.in_flight = 0
+        self.turned_away = 0  # since the process started (tests; a figure for the logs)
+        self.wait = float(self.retry_after)  # the shortest Retry-After now (see the module's docstring)
+        self._second = int(time.monotonic())
+        self._admitted = self._refused = 0
+        self._texts: dict[str, dict[str, str]] = {}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not self.limit or not self.paths.search(scope["path"]):
+            return await self.app(scope, receive, send)
+        self._adapt()
+        if self.in_flight >= self.limit:
+            self.turned_away += 1
+            self._refused += 1
+            return await self.busy(scope, send)
+        self._admitted += 1
+        self.in_flight += 1
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    def _adapt(self) -> None:
+        """Once a second: a longer wait while refusals outnumber admissions by more than TARGET_REFUSALS."""
+        second = int(time.monotonic())
+        if second == self._second:
+            return
+        if second - self._second > 2:  # nothing for a while: the storm is over
+            self.wait = float(self.retry_after)
+        elif self._refused > TARGET_REFUSALS * max(1, self._admitted):
+            self.wait = min(float(RETRY_AFTER_MAX), self.wait * 1.5)
+        elif self._refused < TARGET_REFUSALS * max(1, self._admitted) / 2:
+            self.wait = max(float(self.retry_after), self.wait / 1.5)
+        self._second, self._admitted, self._refused = second, 0, 0
+
+    def _language(self, scope) -> str:
+        for name, value in scope.get("headers", ()):
+            if name == b"cookie":
+                chosen = parse_cookie(value.decode("latin-1")).get(settings.LANGUAGE_COOKIE_NAME)
+                if chosen in dict(settings.LANGUAGES):
+                    return chosen
+        return settings.LANGUAGE_CODE
+
+    async def busy(self, scope, send) -> None:
+        """The 503 page: no database, no cache, no session; the same path again after the Retry-After."""
+        seconds = round(self.wait * (1 + random.random()))  # noqa: S311 - jitter, not a secret
+        language = self._language(scope)
+        texts = self._texts.get(language)
+        if texts is None:
+            texts = self._texts[language] = _texts(language)
+        path = html.escape(scope.get("root_path", "") + scope["path"])
+        body = PAGE.format(lang=language, seconds=seconds, path=path, title=html.escape(texts["title"]),
+                           text=html.escape(texts["text"] % {"seconds": seconds}),
+                           again=html.escape(texts["again"])).encode()
+        await send({"type": "http.response.start", "status": 503, "headers": [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(seconds).encode()),
+            (b"cache-control", b"no-store"),
+            # Nothing to load: no script, no style, no image; the token in a join link's path goes nowhere.
+            (b"content-security-policy", b"default-src 'none'; base-uri 'none'; form-action 'none'"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-content-type-options", b"nosniff"),
+        ]})
+        await send({"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""})

@@ -1,0 +1,156 @@
+"""academy/gate.py: a flood of join-link taps beyond the per-process bound gets fast 503 pages that retry by
+themselves; the admitted taps succeed, the refused ones get in on their retry (nothing lost), other paths pass, and
+a client that has left before its request is worked on is not signed in (Django's ASGIHandler cancels it)."""
+import asyncio
+import re
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.sessions.models import Session
+from django.core.asgi import get_asgi_application
+from django.db import connections
+from django.utils import timezone
+
+from academy.gate import StormGate
+from live import links
+from live.models import Registration
+from tests.factories import UserFactory
+from tests.factories.live import make_live_session
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIMIT = 3
+RETRY_AFTER = 2
+
+
+def _scope(path: str, cookie: str = "") -> dict:
+    headers = [(b"host", b"testserver")] + ([(b"cookie", cookie.encode())] if cookie else [])
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+            "client": ("127.0.0.9", 40000), "server": ("testserver", 80)}
+
+
+async def _get(app, path: str, *, cookie: str = "", disconnect_first: bool = False) -> dict:
+    """One request through `app`: {'status', 'headers', 'body'}; status None when nothing was answered."""
+    incoming = asyncio.Queue()
+    await incoming.put({"type": "http.request", "body": b"", "more_body": False})
+    if disconnect_first:
+        await incoming.put({"type": "http.disconnect"})
+    answer = {"status": None, "headers": {}, "body": b""}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+            for name, value in message["headers"]:
+                name = name.decode().lower()
+                answer["headers"][name] = "\n".join(filter(None, (answer["headers"].get(name), value.decode())))
+        elif message["type"] == "http.response.body":
+            answer["body"] += message.get("body", b"")
+
+    async def receive():
+        return await incoming.get()
+
+    await app(_scope(path, cookie), receive, send)
+    return answer
+
+
+def _links(count: int) -> list[str]:
+    now = timezone.now()
+    session = make_live_session(registration_required=True, start=now - timedelta(minutes=5),
+                                end=now + timedelta(hours=2))
+    return [links.link_path(Registration.objects.create(session=session, user=UserFactory())) for _ in range(count)]
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    # Each request runs in a thread of its own: its database connection closes when the request ends.
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    return StormGate(get_asgi_application(), limit=LIMIT, retry_after=RETRY_AFTER)
+
+
+async def test_a_flood_beyond_the_bound_gets_fast_503s_that_retry_and_the_admitted_taps_succeed(gate):
+    paths = await database_sync_to_async(_links)(12)
+    answers = await asyncio.gather(*(_get(gate, path) for path in paths))
+    served = [a for a in answers if a["status"] == 200]
+    refused = [(path, a) for path, a in zip(paths, answers) if a["status"] == 503]
+    assert len(served) == LIMIT and len(refused) == len(paths) - LIMIT
+    assert all("sessionid=" in a["headers"].get("set-cookie", "") for a in served)
+    for _path, answer in refused:
+        seconds = int(answer["headers"]["retry-after"])
+        assert RETRY_AFTER <= seconds <= 2 * RETRY_AFTER
+        html = answer["body"].decode()
+        assert f'<meta http-equiv="refresh" content="{seconds}">' in html
+        assert "直播间正在进场" in html and f"{seconds} 秒后自动重试" in html
+        assert "<script" not in html and "default-src 'none'" in answer["headers"]["content-security-policy"]
+        assert "set-cookie" not in answer["headers"]  # no session was made for it
+    assert gate.in_flight == 0 and gate.turned_away == len(refused)
+    # Nothing lost: each refused tap, tried again as its page does, gets in.
+    for path, _answer in refused:
+        again = await _get(gate, path)
+        assert again["status"] == 200 and "sessionid=" in again["headers"]["set-cookie"]
+    assert await database_sync_to_async(Session.objects.count)() == len(paths)
+
+
+async def test_the_busy_page_speaks_english_when_the_visitor_switched(gate):
+    paths = await database_sync_to_async(_links)(LIMIT + 1)
+    answers = await asyncio.gather(*(_get(gate, path, cookie="django_language=en") for path in paths))
+    refused = [a for a in answers if a["status"] == 503]
+    assert len(refused) == 1
+    html = refused[0]["body"].decode()
+    assert 'lang="en"' in html and "The room is filling up" in html and "直播间" not in html
+
+
+async def test_other_paths_pass_while_the_storm_paths_are_full(gate):
+    paths = await database_sync_to_async(_links)(LIMIT + 2)
+    answers = await asyncio.gather(*(_get(gate, path) for path in paths), _get(gate, "/accounts/login/"))
+    assert [a["status"] for a in answers[:-1]].count(503) == 2
+    assert answers[-1]["status"] == 200
+
+
+async def test_a_client_that_left_before_its_tap_was_worked_on_is_not_signed_in(gate):
+    [path] = await database_sync_to_async(_links)(1)
+    answer = await _get(gate, path, disconnect_first=True)
+    assert answer["status"] is None
+    assert await database_sync_to_async(Session.objects.count)() == 0
+    assert gate.in_flight == 0
+    assert (await _get(gate, path))["status"] == 200  # the same link, from a client that stays
+
+
+def test_the_site_application_puts_the_gate_before_django(settings):
+    from academy import asgi
+
+    http = asgi.application.application_mapping["http"]
+    assert isinstance(http, StormGate) and http.limit == settings.LIVE_JOIN_IN_FLIGHT
+    assert re.search(http.paths, "/live/join/abc-0123/") and re.search(http.paths, "/sessions/x/room/")
+    assert not re.search(http.paths, "/sessions/x/") and not re.search(http.paths, "/ws/live/1/")
+
+
+async def test_the_wait_grows_while_the_storm_lasts_and_shrinks_back_after_it():
+    held = asyncio.Event()
+
+    async def slow_app(scope, receive, send):  # a request that is still being worked on
+        await held.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    gate = StormGate(slow_app, limit=1, retry_after=RETRY_AFTER)
+    holder = asyncio.ensure_future(_get(gate, "/live/join/held/"))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while gate.in_flight < 1 and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    longest = 0
+    while longest < 4 * RETRY_AFTER and loop.time() < deadline:
+        answer = await _get(gate, "/live/join/other/")
+        assert answer["status"] == 503
+        longest = max(longest, int(answer["headers"]["retry-after"]))
+        await asyncio.sleep(0.01)
+    assert longest >= 4 * RETRY_AFTER  # refusals only, no admissions: the wait grew
+    held.set()
+    assert (await holder)["status"] == 200
+    # A quiet process starts again from the shortest wait.
+    while gate.wait > RETRY_AFTER and loop.time() < deadline + 10:
+        await asyncio.sleep(0.2)
+        await _get(gate, "/live/join/after/")
+    assert gate.wait == RETRY_AFTER
