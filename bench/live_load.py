@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from academy.serve import worker_pids  # noqa: E402
 from bench.wsclient import BlockingClient, ClientProtocol, handshake_request  # noqa: E402
 
 SERVER_ENV = {
@@ -305,19 +306,6 @@ def proc_rss_bytes(pid: int) -> int:
     return 0
 
 
-def child_pids(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return found
-
-
 class Servers:
     """A system's P Daphne processes on one shared port (SO_REUSEPORT).
 
@@ -365,7 +353,7 @@ class Servers:
 
     def daphne_pids(self) -> list[int]:
         if SYSTEMS[self.system]["launcher"] == "serve" and self.memory_dir is None:
-            return child_pids(self.launched[0].pid)
+            return worker_pids(self.launched[0].pid)
         return [p.pid for p in self.launched]
 
     def wait_ready(self, timeout=60):

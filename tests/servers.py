@@ -9,6 +9,8 @@ from pathlib import Path
 
 from django.db import connections
 
+from academy.serve import worker_pids
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -27,20 +29,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def children_of(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (academy.serve's workers)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return found
 
 
 def connection_owner(pids: list[int], client_port: int) -> int | None:
@@ -108,7 +96,7 @@ class Serve:
             return None
 
     def workers(self) -> list[int]:
-        return children_of(self.process.pid)
+        return worker_pids(self.process.pid)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

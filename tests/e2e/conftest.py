@@ -44,7 +44,8 @@ def _daphne(tmp_path_factory):
     """A Daphne process serving the test database until the block ends; yields its base URL."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("daphne") / "daphne.log"
-    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true", "SERVE_FILES": "true",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.e2e.server_settings", "DATABASE_URL": database_url(),
+           "DEBUG": "true", "SERVE_FILES": "true",
            "MEDIA_ROOT": str(_server_media(tmp_path_factory)), "LOGIN_RATE_LIMIT": "1000",
            "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as log:
@@ -96,7 +97,9 @@ def chromium_path():
     return path
 
 
-@pytest.fixture(scope="module")
+# One Chromium for the whole run (every test opens its own context: no cookies or storage are shared). The browser
+# tests run last (tests/conftest.py), so the event loop Playwright keeps in this thread meets no async test.
+@pytest.fixture(scope="session")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
