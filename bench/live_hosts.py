@@ -56,7 +56,7 @@ if str(ROOT) not in sys.path:
 
 from bench.live_load import (SERVER_ENV, free_port, log, migrate, percentile, prepare_people,  # noqa: E402
                              prepare_room, proc_cpu_seconds, raise_file_limit, rounded, setup_django)
-from bench.wsclient import ClientProtocol, handshake_request  # noqa: E402
+from bench.wsclient import BUSY, ClientProtocol, busy_delay, handshake_request  # noqa: E402
 from deploy.rehearsal import main_config, render_site, self_signed_certificate  # noqa: E402
 
 # room.js's reconnect rule (live/static/live/room.js, docs/live-protocol.md "Reconnecting").
@@ -273,8 +273,12 @@ class Participant:
                     self.attempt = 0
                 if time.monotonic() - self.opened_at > BACKOFF_RESET_AFTER:
                     self.attempt = 0
-            delay = backoff_delay(self.attempt, w.rng)
-            self.attempt += 1
+            if self.link is not None and self.link.close_code == BUSY:  # come back when told; not a failure
+                w.busy += 1
+                delay = busy_delay(self.link.close_reason, w.rng)
+            else:
+                delay = backoff_delay(self.attempt, w.rng)
+                self.attempt += 1
             await asyncio.sleep(delay)
             if w.stopping:
                 return
@@ -330,7 +334,7 @@ class Worker:
         self.latencies = collections.defaultdict(list)
         self.reconnects: list[tuple[float, float, str, int]] = []
         self.vote_ack_ms: list[float] = []
-        self.deliveries = self.gaps = self.duplicates = self.attempts = self.votes_resent = 0
+        self.deliveries = self.gaps = self.duplicates = self.attempts = self.votes_resent = self.busy = 0
         self.joined = self.join_failed = 0
         self.answers = collections.Counter()
         self.errors = collections.Counter()
@@ -415,6 +419,7 @@ class Worker:
             "vote_ack_ms": self.vote_ack_ms,
             "deliveries": self.deliveries, "gaps": self.gaps, "behind": behind, "other_epoch": other_epoch,
             "duplicates": self.duplicates, "attempts": self.attempts, "votes_resent": self.votes_resent,
+            "busy": self.busy,
             "answers": dict(self.answers), "errors": dict(self.errors), "close_codes": dict(self.close_codes),
             "final_closes": dict(self.final_closes), "failures": dict(self.failures),
             "not_ready": sum(not p.ready for p in self.participants),
@@ -824,7 +829,7 @@ def run(args, stage: Stage) -> dict:
                 latencies[phase].extend(values)
         total = collections.Counter()
         for key in ("deliveries", "gaps", "behind", "other_epoch", "duplicates", "attempts", "votes_resent",
-                    "not_ready", "approved"):
+                    "not_ready", "approved", "busy"):
             total[key] = sum(f[key] for f in finals)
         merged = {key: collections.Counter() for key in ("answers", "errors", "close_codes", "final_closes",
                                                          "failures")}
@@ -840,7 +845,8 @@ def run(args, stage: Stage) -> dict:
             "final_seq": final_seq, "approvals_acked": total["approved"], "deliveries": total["deliveries"],
             "lost": total["gaps"] + total["behind"], "duplicates": total["duplicates"],
             "left_on_an_old_epoch": total["other_epoch"], "not_connected_at_the_end": total["not_ready"],
-            "connection_attempts": total["attempts"], "votes_sent_again": total["votes_resent"],
+            "connection_attempts": total["attempts"], "refused_busy": total["busy"],
+            "votes_sent_again": total["votes_resent"],
             "vote_ack_p99_ms": rounded(percentile([x for f in finals for x in f["vote_ack_ms"]], 0.99)),
             "close_codes": dict(merged["close_codes"]), "errors": dict(merged["errors"]),
             "first_messages": dict(merged["answers"]), "refused_for_good": dict(merged["final_closes"]),

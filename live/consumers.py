@@ -34,7 +34,7 @@ from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
 from live.hub import CLOSE_RESYNC, Outlet, get_hub, local_hubs
-from live.limits import TokenBucket
+from live.limits import CLOSE_BUSY, TokenBucket, gate
 from live.selectors.room import CLOSE_NOT_FOUND, CLOSE_SERVER_ERROR, CLOSE_UNAUTHENTICATED, valid_id
 from live.services import room as services
 from live.services.room import ERROR_SERVER, RoomError
@@ -103,6 +103,7 @@ def _str(message: dict, name: str, default: str | None = None) -> str:
 class RoomConsumer(AsyncWebsocketConsumer):
     session = None
     outlet: Outlet | None = None
+    inbox = None  # the connection's ASGI `receive` while it joins (see `_client_left`)
 
     if CHANNELS_COPY_ENGAGED:
         async def __call__(self, scope, receive, send):
@@ -114,6 +115,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.scope = scope
             self.channel_layer = None
             self.base_send = send
+            self.inbox = receive
             transport.lighten_receive(receive)
             try:
                 while True:
@@ -141,7 +143,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         # Accepted at once: Daphne closes a handshake that is not accepted within its accept timeout, and a refusal
         # or a failure below is then told to the client with a close code it acts on (docs/live-protocol.md).
+        # Over this process's bound on joins in flight (live/limits.py JoinGate), the connect is refused before
+        # any work: 4503 with the time to come back (under Daphne, live/transport.py refuses most of them earlier).
         await self.accept()
+        if not gate.take():
+            await self.close(code=CLOSE_BUSY, reason=gate.refusal_reason())
+            return
         try:
             await self._join()
         except Exception:  # noqa: BLE001 - whatever failed, the client hears a code it reconnects on
@@ -150,6 +157,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.outlet.drop(CLOSE_SERVER_ERROR)
             else:
                 await self._close_quietly(CLOSE_SERVER_ERROR)
+        finally:
+            gate.release()
+
+    def _client_left(self) -> bool:
+        """Has the client already gone? A connect is handled to its end (the join) before the next ASGI message is
+        read, so a client that gave up meanwhile left a `websocket.disconnect` in the connection's input queue
+        (Daphne's, or a test communicator's: an asyncio.Queue behind `receive`). False when that cannot be seen."""
+        queue = getattr(self.inbox, "__self__", None)
+        if type(queue) is not asyncio.Queue:
+            return False
+        return any(message.get("type") == "websocket.disconnect" for message in queue._queue)
 
     async def _close_quietly(self, code: int) -> None:
         try:
@@ -182,6 +200,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
                         session_key=getattr(django_session, "session_key", None))
         joined, position = await self._enter(user, key=key, connection=self.connection_id, snapshot=since is None,
                                              outlet=outlet)
+        if joined.left:
+            return
         if joined.undecided:  # a session the batch's look-up does not decide: Channels' own, then the batch again
             user = await user_resolve(self.scope, key, batched=False)
             if not user.is_authenticated:
@@ -189,9 +209,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 return
             joined, position = await self._enter(user, connection=self.connection_id, snapshot=since is None,
                                                  outlet=outlet)
+        if joined.left:
+            return
         if joined.refusal:
             await self.close(code=joined.refusal)
             return
+        if self._client_left():  # gone while its batch ran: nothing to send; its span closes now
+            get_committer().leave(connection=self.connection_id)
+            return
+        self.__dict__.pop("inbox", None)  # not kept for the connection's life
         self.user = joined.user
         self.scope["user"]._wrapped = self.user
         self.session = joined.session
@@ -218,7 +244,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         request = JoinRequest(
             session_id=session_id, user=user, session_key=key, django_session=self.scope.get("session"),
             connection=connection, snapshot=snapshot, facts=entrance.current_facts() if entrance else None,
-            shared=entrance.current_shared(version) if running and snapshot else {})
+            shared=entrance.current_shared(version) if running and snapshot else {},
+            left=self._client_left if self.inbox is not None else None)
         joined = await get_committer().enter(request, outlet=outlet)
         if joined.refusal is None and not joined.undecided:
             entrance = get_hub(session_id).entrance

@@ -63,3 +63,59 @@ def test_failed_reconnects_back_off_doubling_with_jitter_and_resume_from_the_las
         query = parse_qs(urlsplit(url).query)
         assert query["since"] == ["0"] and query["epoch"][0], url  # a new room: its snapshot's seq is 0
     context.close()
+
+
+def test_a_busy_server_is_retried_when_it_says_without_growing_the_back_off(asgi_server, browser):
+    user = UserFactory(username="e2e-busy", real_name="郑晓燕", role="social_worker")
+    session = make_live_session(title="直播课:服务器忙")
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, asgi_server, user.username, DEFAULT_PASSWORD)
+
+    attempts = []  # the page clock's time in ms of each attempt
+    routes = []
+    now = {"ms": 0}
+    answer = {"value": "server"}
+
+    def route(ws):
+        attempts.append(now["ms"])
+        if answer["value"] == "busy":
+            ws.close(code=4503, reason="busy: retry after 20 s")  # what a process over its bound on joins answers
+        elif answer["value"] == "gone":
+            ws.close(code=1001)
+        else:
+            ws.connect_to_server()
+            routes.append(ws)
+
+    page.clock.install()
+    page.route_web_socket(re.compile(r"/ws/live/\d+/"), route)
+    page.goto(f"{asgi_server}{session.url}room/")
+    page.wait_for_selector("[data-connection].is-ok")
+    page.clock.run_for(15_000)  # open longer than 10 s: the next drop starts the back-off at 1-2 s
+    answer["value"] = "busy"
+    started = len(attempts)
+    now["ms"] = 0
+    routes[-1].close(code=1001)
+
+    def run(seconds):
+        for _ in range(seconds * 1000 // STEP_MS):
+            page.clock.run_for(STEP_MS)
+            now["ms"] += STEP_MS
+
+    run(75)  # the first reconnect after 1-2 s, then busy three times: each retried after 20-30 s
+    busy = attempts[started:]
+    waits = [(b - a) / 1000 for a, b in zip(busy, busy[1:])]
+    assert 1 <= busy[0] / 1000 <= 2.2, busy
+    assert len(waits) >= 2, busy
+    for wait in waits:
+        assert 20 - 0.2 <= wait <= 30 + 0.2, waits  # as told, plus up to half again; never 2, 4, 8 …
+    assert len(set(round(w, 1) for w in waits)) > 1 or len(waits) == 1, waits  # jittered
+    # Then the host is gone: the back-off goes on from where the one real failure left it (2-4 s), not from a
+    # count grown by the busy answers.
+    answer["value"] = "gone"
+    last = attempts[-1]
+    run(40)  # the busy retry still pending (within 30 s) fails; the next comes 2-4 s later
+    after = [ms for ms in attempts if ms > last]
+    assert len(after) >= 2, attempts
+    assert 2 - 0.2 <= (after[1] - after[0]) / 1000 <= 4 + 0.2, (last, after)
+    context.close()
