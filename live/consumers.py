@@ -100,6 +100,13 @@ def _str(message: dict, name: str, default: str | None = None) -> str:
     return value
 
 
+class RoomOutlet(Outlet):
+    """The room's outlet: the hub's Outlet, knowing its consumer, whose `reset_in_place` the hub calls when the
+    room's history starts again (live/hub.py `RoomHub.restart`)."""
+
+    __slots__ = ("owner",)
+
+
 class RoomConsumer(AsyncWebsocketConsumer):
     session = None
     outlet: Outlet | None = None
@@ -195,9 +202,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         since, epoch = self._query()
         self.connection_id = uuid.uuid4().hex
         django_session = self.scope.get("session")
-        outlet = Outlet(self.base_send, user_id=0, moderator=False, on_close=self._dropped,
-                        write=transport.writer_for(self.base_send),
-                        session_key=getattr(django_session, "session_key", None))
+        outlet = RoomOutlet(self.base_send, user_id=0, moderator=False, on_close=self._dropped,
+                            write=transport.writer_for(self.base_send),
+                            session_key=getattr(django_session, "session_key", None))
+        outlet.owner = self
         joined, position = await self._enter(user, key=key, connection=self.connection_id, snapshot=since is None,
                                              outlet=outlet)
         if joined.left:
@@ -298,6 +306,35 @@ class RoomConsumer(AsyncWebsocketConsumer):
         for entry in missed:
             await self.send(text_data=entry.text_for(self.moderator))
         self.outlet.open(last)
+
+    def reset_in_place(self) -> None:
+        """The room's history started again (live/hub.py `RoomHub.restart`, which now holds this connection's
+        events): send a fresh snapshot on the open socket instead of closing it."""
+        asyncio.ensure_future(self._reset(self.outlet))
+
+    async def _reset(self, outlet) -> None:
+        hub = self.hub
+        try:
+            while True:
+                restarts = hub.restarts
+                joined, position = await self._enter(self.user, connection=None, snapshot=True, outlet=outlet)
+                if outlet.closed or self.outlet is not outlet:
+                    return
+                if joined.refusal or joined.moderator != self.moderator:  # banned meanwhile, or another role
+                    outlet.drop(joined.refusal or CLOSE_RESYNC)
+                    return
+                if hub.restarts == restarts:
+                    break  # else: restarted again while the snapshot was read; read it again
+            seq, _ = position
+            text = dumps({"type": "snapshot", "reset": True, "seq": seq, "epoch": hub.epoch,
+                          **self._snapshot(joined)})
+        except Exception:  # noqa: BLE001 - the database or Redis away: the client reconnects for its snapshot
+            logger.warning("live room %s: a snapshot in place failed", self.session_id, exc_info=True)
+            outlet.drop(CLOSE_RESYNC)
+            return
+        # First the snapshot, then what the hub held back since the restart (events after `seq` only).
+        outlet.joining.insert(0, (0, text))
+        outlet.open(seq)
 
     def _snapshot(self, joined: Joined) -> dict:
         hub, shared, personal = self.hub, joined.shared, joined.personal

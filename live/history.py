@@ -217,8 +217,8 @@ class RedisHistory:
         return self._entries(await self.client().xrange(stream, min=f"{after + 1}-0", max=f"{upto}-0"))
 
     async def restart(self, session_id: int) -> str:
-        """Start a new epoch for the room (its seq goes on): every hub resynchronises its connections (4409) and
-        every client resumes from a snapshot."""
+        """Start a new epoch for the room (its seq goes on): every hub sends each of its connections a fresh
+        snapshot in place (live/hub.py `RoomHub.restart`)."""
         state, stream = self._keys(session_id)
         epoch = _new_epoch()
         async with self.client().pipeline(transaction=True) as pipe:
