@@ -72,7 +72,7 @@ class RoomLimits:
 # A process over its bound on joins in flight refuses a connect with this code, the reason saying when to come back.
 CLOSE_BUSY = 4503
 BUSY_REASON = "busy: retry after {seconds} s"
-BUSY_RETRY_MIN, BUSY_RETRY_MAX = 1.0, 60.0
+BUSY_RETRY_MIN, BUSY_RETRY_MAX = 1.0, 30.0  # 30: room.js's longest back-off
 
 
 def joins_in_flight_limit() -> int:
@@ -89,7 +89,7 @@ class JoinGate:
     there is), the consumer refuses those that got past that in the same moment (and under other servers).
 
     The time to come back follows the crowd: every second the ratio of connects refused to joins done scales it
-    (bounded to 1–60 s), so that the refused come back at about the rate the process admits them: a crowd that
+    (bounded to 1–30 s), so that the refused come back at about the rate the process admits them: a crowd that
     retries sooner costs refusals, one that retries later leaves the process idle. Each refusal gets it jittered
     (±50 %), and room.js adds jitter of its own."""
 
