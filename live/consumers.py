@@ -278,7 +278,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         hub = self.hub
         if since is not None:
             entries = await get_history().since(self.session_id, since, epoch)
-            if entries is not None:
+            if entries is not None and (not epoch or epoch == hub.epoch):  # (not: the history restarted meanwhile)
                 for entry in entries:
                     await self.send(text_data=entry.text_for(self.moderator))
                 last = entries[-1].seq if entries else since
@@ -294,12 +294,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         last = hub.last_seq
         missed = []
         if seen_epoch is not None and seen_epoch != hub.epoch:
-            self.outlet.drop(CLOSE_RESYNC)  # the history started again meanwhile: resume afresh
+            await self._reset(self.outlet, in_place=False)  # the history started again meanwhile: read it again
             return
         if last > seq:  # events published while the snapshot was read, before the hub held them for this connection
             missed = await get_history().range(self.session_id, seq, last)
             if [entry.seq for entry in missed] != list(range(seq + 1, last + 1)):
-                self.outlet.drop(CLOSE_RESYNC)
+                await self._reset(self.outlet, in_place=False)  # gone from the history: a snapshot read after them
                 return
         await self.send(text_data=dumps({"type": "snapshot", "seq": seq, "epoch": hub.epoch,
                                          **self._snapshot(joined)}))
@@ -312,7 +312,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         events): send a fresh snapshot on the open socket instead of closing it."""
         asyncio.ensure_future(self._reset(self.outlet))
 
-    async def _reset(self, outlet) -> None:
+    async def _reset(self, outlet, *, in_place: bool = True) -> None:
+        """A snapshot read now, sent before the events the outlet holds (those after its `seq`): in place (`reset`)
+        when the room's history started again, or for a join whose first read the history's restart overtook."""
         hub = self.hub
         try:
             while True:
@@ -326,8 +328,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 if hub.restarts == restarts:
                     break  # else: restarted again while the snapshot was read; read it again
             seq, _ = position
-            text = dumps({"type": "snapshot", "reset": True, "seq": seq, "epoch": hub.epoch,
-                          **self._snapshot(joined)})
+            text = dumps({"type": "snapshot", **({"reset": True} if in_place else {}), "seq": seq,
+                          "epoch": hub.epoch, **self._snapshot(joined)})
         except Exception:  # noqa: BLE001 - the database or Redis away: the client reconnects for its snapshot
             logger.warning("live room %s: a snapshot in place failed", self.session_id, exc_info=True)
             outlet.drop(CLOSE_RESYNC)

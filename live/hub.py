@@ -134,8 +134,8 @@ class RoomHub:
         with `"reset": true`, docs/live-protocol.md), not a close and 20,000 reconnects. Its outlet holds the events
         that arrive meanwhile (they follow the snapshot); the snapshot is read like a join's, through the group
         commit (the shared part once per room and batch, the personal parts batched: live/admission.py), by the
-        connection's `reset_in_place`. A connection still joining sees the change itself (its join closes it with
-        4409); one being reset reads its snapshot again; one that cannot be reset is closed with 4409."""
+        connection's `reset_in_place`. A connection still joining or being reset sees the change itself and reads its
+        snapshot again (what it held is dropped); one that cannot be reset is closed with 4409."""
         logger.warning("live room %s: %s; every connection gets a fresh snapshot in place", self.session_id, why)
         self.epoch, self.last_seq = epoch, seq
         self.pending.clear()
@@ -144,8 +144,12 @@ class RoomHub:
         self.restarts += 1
         for outlet in list(self.outlets):
             owner = getattr(outlet, "owner", None)
-            if outlet.closed or outlet.joining is not None:
-                continue  # gone, or joining / being reset: that sees `restarts` or the epoch change itself
+            if outlet.closed:
+                continue
+            if outlet.joining is not None:  # joining or being reset: that sees `restarts` or the new epoch itself and
+                outlet.joining.clear()  # reads again; what it held came before the restart
+                outlet.sent_seq = 0
+                continue
             if owner is None:
                 outlet.drop(CLOSE_RESYNC)
                 continue

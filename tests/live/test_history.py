@@ -265,3 +265,20 @@ async def test_a_history_that_starts_again_sends_a_fresh_snapshot_on_the_open_co
     assert {o.user_id for o in hub.outlets} == {volunteer.pk, moderator.pk}
     await participant.disconnect()
     await mod.disconnect()
+
+
+async def test_a_join_overtaken_by_a_history_restart_reads_its_snapshot_again(session, volunteer, socialworker,
+                                                                              settings):
+    settings.LIVE_BATCH_DELAY = 2.5  # the join waits in the queue while the history starts again
+    present = await join(session, volunteer)
+    first = await receive(present)
+    late = await join(session, socialworker)  # its position (seq, epoch) is read now, before its batch
+    await get_history().clear()  # Redis restarted empty: the hub sees the new epoch within about a second
+    _, epoch = await get_history().append(session.pk, events._rest(2, "announcement", {}), None)
+    assert epoch != first["epoch"]
+    snapshot = await receive_until(late, lambda m: m["type"] in ("snapshot", "event"), timeout=15)
+    assert snapshot["type"] == "snapshot" and snapshot["epoch"] == epoch and "reset" not in snapshot  # not 4409
+    reset = await receive_until(present, lambda m: m["type"] == "snapshot", timeout=15)
+    assert reset["reset"] is True and reset["epoch"] == epoch
+    await late.disconnect()
+    await present.disconnect()
