@@ -183,6 +183,9 @@ LIVE_SEND_BUFFER_LIMIT = env.int("LIVE_SEND_BUFFER_LIMIT", default=512 * 1024)
 # --- Live room (live/hub.py, live/history.py; docs/live-protocol.md) ------------------------------------------
 # Texts a room connection may have queued before it is closed (the client resumes from the history).
 LIVE_OUTBOX_LIMIT = env.int("LIVE_OUTBOX_LIMIT", default=1000)
+# Joins a process may have in flight (accepted, queued for or in the group commit); more connects are refused with
+# 4503 and a time to come back (live/limits.py JoinGate). 0 admits nobody (a host being drained).
+LIVE_JOINS_IN_FLIGHT = env.int("LIVE_JOINS_IN_FLIGHT", default=500)
 # Seconds between coalesced counter messages, and between those that only change the participant count.
 LIVE_COUNTS_INTERVAL = env.float("LIVE_COUNTS_INTERVAL", default=0.3)
 LIVE_PARTICIPANTS_INTERVAL = env.float("LIVE_PARTICIPANTS_INTERVAL", default=2.0)

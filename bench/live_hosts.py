@@ -56,7 +56,7 @@ if str(ROOT) not in sys.path:
 
 from bench.live_load import (SERVER_ENV, free_port, log, migrate, percentile, prepare_people,  # noqa: E402
                              prepare_room, proc_cpu_seconds, raise_file_limit, rounded, setup_django)
-from bench.wsclient import ClientProtocol, handshake_request  # noqa: E402
+from bench.wsclient import BUSY, ClientProtocol, busy_delay, handshake_request  # noqa: E402
 from deploy.rehearsal import main_config, render_site, self_signed_certificate  # noqa: E402
 
 # room.js's reconnect rule (live/static/live/room.js, docs/live-protocol.md "Reconnecting").
@@ -146,6 +146,8 @@ class Participant:
             if kind == "resumed" and self.seq is not None and message["seq"] > self.seq:
                 w.gaps += message["seq"] - self.seq
             self.seq, self.epoch = message["seq"], message["epoch"]
+            if message.get("reset") and self.index >= 0:
+                w.resets.append(now_ms / 1000.0)
             if kind == "snapshot" and self.known_approved is not None:
                 self.known_approved = {q["id"] for q in message["questions"]
                                        if q["status"] in ("approved", "answered")}
@@ -273,8 +275,12 @@ class Participant:
                     self.attempt = 0
                 if time.monotonic() - self.opened_at > BACKOFF_RESET_AFTER:
                     self.attempt = 0
-            delay = backoff_delay(self.attempt, w.rng)
-            self.attempt += 1
+            if self.link is not None and self.link.close_code == BUSY:  # come back when told; not a failure
+                w.busy += 1
+                delay = busy_delay(self.link.close_reason, w.rng)
+            else:
+                delay = backoff_delay(self.attempt, w.rng)
+                self.attempt += 1
             await asyncio.sleep(delay)
             if w.stopping:
                 return
@@ -329,8 +335,9 @@ class Worker:
         self.phase = "steady"
         self.latencies = collections.defaultdict(list)
         self.reconnects: list[tuple[float, float, str, int]] = []
+        self.resets: list[float] = []  # when a snapshot came in place (`reset`: the history started again)
         self.vote_ack_ms: list[float] = []
-        self.deliveries = self.gaps = self.duplicates = self.attempts = self.votes_resent = 0
+        self.deliveries = self.gaps = self.duplicates = self.attempts = self.votes_resent = self.busy = 0
         self.joined = self.join_failed = 0
         self.answers = collections.Counter()
         self.errors = collections.Counter()
@@ -373,7 +380,7 @@ class Worker:
 
     def state(self):
         ready = sum(p.ready for p in self.participants)
-        return {"ready": ready, "total": len(self.participants),
+        return {"ready": ready, "total": len(self.participants), "resets": len(self.resets),
                 "approved": self.moderator.approved if self.moderator else None,
                 "votes_acked": sum(p.vote_state == "acked" for p in self.participants)}
 
@@ -411,10 +418,11 @@ class Worker:
             task.cancel()
         return {
             "latencies": {k: v for k, v in self.latencies.items()},
-            "reconnects": self.reconnects,
+            "reconnects": self.reconnects, "resets": self.resets,
             "vote_ack_ms": self.vote_ack_ms,
             "deliveries": self.deliveries, "gaps": self.gaps, "behind": behind, "other_epoch": other_epoch,
             "duplicates": self.duplicates, "attempts": self.attempts, "votes_resent": self.votes_resent,
+            "busy": self.busy,
             "answers": dict(self.answers), "errors": dict(self.errors), "close_codes": dict(self.close_codes),
             "final_closes": dict(self.final_closes), "failures": dict(self.failures),
             "not_ready": sum(not p.ready for p in self.participants),
@@ -654,6 +662,25 @@ def wait_all_ready(workers, total, seconds, started, drop_within=15.0):
     return round(time.time() - started, 2), missing
 
 
+def wait_resets(workers, total, seconds, before):
+    """After a Redis restart: poll until `total` more snapshots came in place than `before` (the connections
+    stay open); returns how many are still missing when that happens or the time is up."""
+    deadline = time.monotonic() + seconds
+    missing = total
+    while time.monotonic() < deadline:
+        missing = max(0, total - (sum(s["resets"] for s in ask_all(workers, ("state",))) - before))
+        if missing == 0:
+            break
+        time.sleep(0.25)
+    return missing
+
+
+def reset_figures(resets, since):
+    """The snapshots sent in place after the Redis restart at `since`: how many, and how long after it."""
+    times = [(t - since) * 1000.0 for t in resets if t >= since]
+    return {"reset_in_place": len(times), **{f"reset_{k}": v for k, v in summary(times).items()}}
+
+
 def storm_figures(reconnects, since, until):
     chosen = [r for r in reconnects if since <= r[0] < until]
     times = [r[1] * 1000.0 for r in chosen]
@@ -791,18 +818,21 @@ def run(args, stage: Stage) -> dict:
         # --- Redis restarts
         ask_all(workers, ("phase", "redis-restart"))
         cpu_before = sum(proc_group_cpu_seconds(pgid) for pgid in survivors)
-        ready_before = sum(s["ready"] for s in ask_all(workers, ("state",)))
+        states = ask_all(workers, ("state",))
+        ready_before, resets_before = sum(s["ready"] for s in states), sum(s["resets"] for s in states)
         restarted_at = time.time()
         stage.kill("redis", signal.SIGTERM)
         time.sleep(args.redis_down)
         stage.start_redis()
         log(f"redis-server stopped and started again on port {stage.redis_port} after {args.redis_down} s")
+        not_reset = wait_resets(workers, ready_before, args.storm_timeout, resets_before)
+        log(f"after the Redis restart: {ready_before - not_reset} of {ready_before} got a snapshot in place")
         took, missing = wait_all_ready(workers, ready_before, args.storm_timeout, restarted_at)
         cpu_redis = sum(proc_group_cpu_seconds(pgid) for pgid in survivors) - cpu_before
         redis_wall = time.time() - restarted_at
         log(f"after the Redis restart: all but {missing} ready again after {took} s"
             if took is not None else "after the Redis restart: nobody was disconnected")
-        result["redis_restart"] = {"ready_again_s": took, "not_back": missing,
+        result["redis_restart"] = {"ready_again_s": took, "not_back": missing, "not_reset_in_place": not_reset,
                                    "survivors_cpu_percent_of_a_core_per_process": rounded(
                                        100 * cpu_redis / redis_wall / (args.processes * len(survivors)))}
         result["redis_restart"].update(stage.connections())
@@ -824,7 +854,7 @@ def run(args, stage: Stage) -> dict:
                 latencies[phase].extend(values)
         total = collections.Counter()
         for key in ("deliveries", "gaps", "behind", "other_epoch", "duplicates", "attempts", "votes_resent",
-                    "not_ready", "approved"):
+                    "not_ready", "approved", "busy"):
             total[key] = sum(f[key] for f in finals)
         merged = {key: collections.Counter() for key in ("answers", "errors", "close_codes", "final_closes",
                                                          "failures")}
@@ -833,6 +863,7 @@ def run(args, stage: Stage) -> dict:
                 counter.update(f[key])
         result["host_loss"].update(storm_figures(reconnects, killed_at, restarted_at))
         result["redis_restart"].update(storm_figures(reconnects, restarted_at, float("inf")))
+        result["redis_restart"].update(reset_figures([t for f in finals for t in f["resets"]], restarted_at))
         for name, phase in (("steady", "steady"), ("host_loss", "host-loss"), ("redis_restart", "redis-restart"),
                             ("after", "after")):
             result.setdefault(name, {}).update({f"broadcast_{k}": v for k, v in summary(latencies[phase]).items()})
@@ -840,7 +871,8 @@ def run(args, stage: Stage) -> dict:
             "final_seq": final_seq, "approvals_acked": total["approved"], "deliveries": total["deliveries"],
             "lost": total["gaps"] + total["behind"], "duplicates": total["duplicates"],
             "left_on_an_old_epoch": total["other_epoch"], "not_connected_at_the_end": total["not_ready"],
-            "connection_attempts": total["attempts"], "votes_sent_again": total["votes_resent"],
+            "connection_attempts": total["attempts"], "refused_busy": total["busy"],
+            "votes_sent_again": total["votes_resent"],
             "vote_ack_p99_ms": rounded(percentile([x for f in finals for x in f["vote_ack_ms"]], 0.99)),
             "close_codes": dict(merged["close_codes"]), "errors": dict(merged["errors"]),
             "first_messages": dict(merged["answers"]), "refused_for_good": dict(merged["final_closes"]),
@@ -883,6 +915,8 @@ def print_table(result):
     for label, key in [("reconnected", "reconnected"), ("reconnect p50 ms", "reconnect_p50_ms"),
                        ("reconnect p99 ms", "reconnect_p99_ms"), ("reconnect max ms", "reconnect_max_ms"),
                        ("resumed / snapshots", ("resumed", "snapshots")), ("everyone back after s", "ready_again_s"),
+                       ("snapshots in place", "reset_in_place"), ("in place p50 / p99 ms", ("reset_p50_ms",
+                                                                                          "reset_p99_ms")),
                        ("survivors' CPU % of a core per process", "survivors_cpu_percent_of_a_core_per_process"),
                        ("broadcast p50 ms", "broadcast_p50_ms"), ("broadcast p99 ms", "broadcast_p99_ms"),
                        ("broadcast max ms", "broadcast_max_ms"), ("Redis clients", "redis_clients"), ("machine load average (1 min)", "load_average"),

@@ -54,7 +54,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from academy.serve import worker_pids  # noqa: E402
-from bench.wsclient import BlockingClient, ClientProtocol, handshake_request  # noqa: E402
+from bench.wsclient import BUSY, BlockingClient, ClientProtocol, busy_delay, handshake_request  # noqa: E402
 
 SERVER_ENV = {
     "DEBUG": "false",
@@ -140,7 +140,7 @@ class Participant(ClientProtocol):
 
     def on_close(self):
         w = self.worker
-        w.closed += 1
+        w.closed += self.close_code != BUSY  # a refused connect (tried again) is not a connection lost
         w.close_codes[self.close_code or 1006] += 1
         if self.joined is not None and not self.joined.done():
             self.joined.set_result(False)
@@ -160,6 +160,7 @@ class Worker:
         self.errors = collections.Counter()
         self.close_codes = collections.Counter()
         self.failures = collections.Counter()
+        self.busy = 0  # connects refused with 4503 (and tried again when told)
 
     async def connect_all(self, cookies, start_at, path, port, origin):
         cfg = self.config
@@ -171,6 +172,17 @@ class Worker:
         first, last = [None], [None]
 
         async def one(i, cookie):
+            # As room.js: a connect refused with 4503 (the process is busy with other joins) comes back after the
+            # time the close reason gives, without holding a place among the concurrent connects meanwhile.
+            rng = random.Random(i)
+            while True:
+                participant = await attempt(i, cookie)
+                if participant is None or participant.close_code != BUSY:
+                    return
+                self.busy += 1
+                await asyncio.sleep(busy_delay(participant.close_reason, rng))
+
+        async def attempt(i, cookie):
             async with semaphore:
                 if first[0] is None:
                     first[0] = time.time()
@@ -185,24 +197,27 @@ class Worker:
                         cfg["connect_timeout"])
                     if not await asyncio.wait_for(opened, cfg["connect_timeout"]):
                         self.failures[f"http {participant.close_code}"] += 1
-                        return
+                        return None
                     if not await asyncio.wait_for(participant.joined, cfg["connect_timeout"]):
-                        self.failures[f"closed {participant.close_code}"] += 1
-                        return
+                        if participant.close_code != BUSY:
+                            self.failures[f"closed {participant.close_code}"] += 1
+                        return participant
                 except asyncio.TimeoutError:
                     self.failures["timeout"] += 1
                     if participant.transport is not None:
                         participant.transport.abort()
-                    return
+                    return None
                 except OSError as error:
                     self.failures[type(error).__name__] += 1
-                    return
+                    return None
                 participant.joined = None
                 self.participants.append(participant)
                 last[0] = time.time()
+                return None
 
         await asyncio.gather(*(one(i, cookie) for i, cookie in enumerate(cookies)))
-        return {"connected": len(self.participants), "failures": dict(self.failures), "first": first[0],
+        return {"connected": len(self.participants), "failures": dict(self.failures), "busy": self.busy,
+                "first": first[0],
                 "last": last[0]}
 
     def start_recording(self):
@@ -634,8 +649,9 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
         failures = collections.Counter()
         for j in joined:
             failures.update(j["failures"])
+        busy = sum(j["busy"] for j in joined)
         log(f"[{system}] {connected}/{len(cookies)} connected in {join_seconds and round(join_seconds, 2)} s"
-            + (f"; failures {dict(failures)}" if failures else ""))
+            + (f"; failures {dict(failures)}" if failures else "") + (f"; refused busy {busy}" if busy else ""))
         time.sleep(args.settle)
         rss_after = servers.rss_bytes()
         census_after = servers.census()
@@ -721,7 +737,7 @@ def run_system(system, args, workers, cookies, moderator_user, moderator_cookie,
             "votes_counted": votes_counted,
             # Further detail (not part of the contract's required keys).
             "join_seconds": rounded(join_seconds, 2),
-            "join_failures": dict(failures),
+            "join_failures": dict(failures), "joins_refused_busy": busy,
             "server_cpu_s_joins": rounded(cpu_joins, 2),
             "deliveries": deliveries,
             "broadcasts": len(pending),

@@ -11,11 +11,22 @@ import asyncio
 import base64
 import collections
 import os
+import re
 import socket
 import struct
 import time
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# The room's "busy" close code (live/admission.py): come back after the seconds its reason gives.
+BUSY = 4503
+_RETRY_AFTER = re.compile(r"retry after (\d+)")
+
+
+def busy_delay(reason: str | None, rng) -> float:
+    """room.js's wait after a 4503 ("busy: retry after N s"): N s plus a jitter of up to half again."""
+    match = _RETRY_AFTER.search(reason or "")
+    seconds = min(300, max(1, int(match.group(1)))) if match else 5
+    return seconds + rng.random() * seconds / 2
 
 
 def handshake_request(path: str, host: str, origin: str, cookie: str | None) -> bytes:
@@ -84,7 +95,7 @@ class ClientProtocol(asyncio.BufferedProtocol):
     are taken straight from the read; only a frame cut across reads (and the handshake) waits in `buffer`.
     """
 
-    __slots__ = ("transport", "request", "opened", "buffer", "upgraded", "close_code", "closed")
+    __slots__ = ("transport", "request", "opened", "buffer", "upgraded", "close_code", "close_reason", "closed")
 
     def __init__(self, request: bytes, opened: asyncio.Future):
         self.transport = None
@@ -93,6 +104,7 @@ class ClientProtocol(asyncio.BufferedProtocol):
         self.buffer = bytearray()
         self.upgraded = False
         self.close_code = None
+        self.close_reason = None
         self.closed = False
 
     def connection_made(self, transport):
@@ -153,6 +165,7 @@ class ClientProtocol(asyncio.BufferedProtocol):
             self.transport.write(encode_frame(payload, 10))
         elif opcode == 8:
             self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+            self.close_reason = bytes(payload[2:]).decode(errors="replace")
             self.transport.close()
 
     def send_text(self, text: str | bytes):
@@ -191,7 +204,7 @@ class BlockingClient:
         del self.buffer[:end + 4]
         if self.status != 101:
             raise ConnectionError(f"handshake answered {self.status}")
-        self.close_code = None
+        self.close_code = self.close_reason = None
         self.pending = collections.deque(parse_frames(self.buffer))
 
     def send_text(self, text: str):
@@ -209,6 +222,7 @@ class BlockingClient:
                     self.sock.sendall(encode_frame(payload, 10))
                 elif opcode == 8:
                     self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+                    self.close_reason = payload[2:].decode(errors="replace")
                     raise ConnectionError(f"closed (code {self.close_code})")
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:

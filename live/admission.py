@@ -86,6 +86,7 @@ class Joined:
     refusal: int | None = None  # a close code when refused
     user: object = None  # the connection's user (looked up in the batch when the request had only a session key)
     undecided: bool = False  # the batch could not decide the session key's user: Channels' get_user must
+    left: bool = False  # the client had gone when the batch ran: nothing was read or written for it
     session: object = None
     moderator: bool = False
     shared: dict | None = None  # the snapshot's shared part (None when no snapshot was asked for)
@@ -109,6 +110,7 @@ class JoinRequest:
     fresh_facts: RoomFacts | None = None  # facts read in the batch (to keep on the hub)
     result: Joined | None = None
     error: object = None
+    left: object = None  # a function: has the client gone already? (then the batch skips this join)
 
 
 def joins_read(requests: list[JoinRequest]) -> list[JoinRequest]:

@@ -56,6 +56,7 @@ class Committer:
         self.heartbeat: asyncio.Task | None = None
         self.batches = 0  # transactions written (for tests and the benchmark)
         self.items = 0
+        self.joins_skipped = 0  # joins whose client had gone before their batch ran (no database work done)
         # This process's open connections: {connection id: its hub Outlet}. The heartbeat extends only their spans.
         self.connections: dict = {}
 
@@ -94,7 +95,8 @@ class Committer:
         try:
             joined = await self._submit(request)
         finally:
-            if request.connection is not None and (joined is None or joined.refusal is not None or joined.undecided):
+            if request.connection is not None and (joined is None or joined.refusal is not None or joined.undecided
+                                                   or joined.left):
                 self.connections.pop(request.connection, None)
         return joined
 
@@ -137,6 +139,7 @@ class Committer:
         kinds = {UserLookup: [], JoinRequest: [], VoteChange: [], PollAnswerInput: [], SpanOpen: [], SpanClose: []}
         for item, _ in batch:
             kinds[type(item)].append(item)
+        kinds[JoinRequest] = self._present(kinds[JoinRequest])
         try:
             result = await database_sync_to_async(_batch_do)(kinds)
         except Exception:  # noqa: BLE001 - nothing of the batch was written: each item is tried alone
@@ -158,11 +161,26 @@ class Committer:
             except Exception:  # noqa: BLE001 - counters catch up at the next change
                 logger.warning("live: publishing counters failed", exc_info=True)
 
+    def _present(self, joins: list[JoinRequest]) -> list[JoinRequest]:
+        """The joins whose client is still there. A join waits in the queue, and under a burst for longer than some
+        clients wait: whoever gave up (closed the socket, or the proxy did for them) costs no look-up, admission,
+        snapshot or span."""
+        present = []
+        for request in joins:
+            if request.left is not None and request.left():
+                request.result = Joined(left=True)
+                self.joins_skipped += 1
+            else:
+                present.append(request)
+        return present
+
     async def _write_one_by_one(self, batch) -> BatchResult:
         """After a failed batch: every item in its own transaction, so that one bad item fails alone. Its sender
         gets `server_error` with a fixed message (never the exception's text)."""
         result = BatchResult()
         for item, _ in batch:
+            if isinstance(item, JoinRequest) and item.result is not None and item.result.left:
+                continue  # its client had gone: skipped in the batch too
             item.result = item.error = None
             kinds = {UserLookup: [], JoinRequest: [], VoteChange: [], PollAnswerInput: [], SpanOpen: [], SpanClose: []}
             kinds[type(item)].append(item)

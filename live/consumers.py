@@ -34,7 +34,7 @@ from live.batching import get_committer
 from live.events import dumps
 from live.history import get_history
 from live.hub import CLOSE_RESYNC, Outlet, get_hub, local_hubs
-from live.limits import TokenBucket
+from live.limits import CLOSE_BUSY, TokenBucket, gate
 from live.selectors.room import CLOSE_NOT_FOUND, CLOSE_SERVER_ERROR, CLOSE_UNAUTHENTICATED, valid_id
 from live.services import room as services
 from live.services.room import ERROR_SERVER, RoomError
@@ -100,9 +100,17 @@ def _str(message: dict, name: str, default: str | None = None) -> str:
     return value
 
 
+class RoomOutlet(Outlet):
+    """The room's outlet: the hub's Outlet, knowing its consumer, whose `reset_in_place` the hub calls when the
+    room's history starts again (live/hub.py `RoomHub.restart`)."""
+
+    __slots__ = ("owner",)
+
+
 class RoomConsumer(AsyncWebsocketConsumer):
     session = None
     outlet: Outlet | None = None
+    inbox = None  # the connection's ASGI `receive` while it joins (see `_client_left`)
 
     if CHANNELS_COPY_ENGAGED:
         async def __call__(self, scope, receive, send):
@@ -114,6 +122,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.scope = scope
             self.channel_layer = None
             self.base_send = send
+            self.inbox = receive
             transport.lighten_receive(receive)
             try:
                 while True:
@@ -141,7 +150,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         # Accepted at once: Daphne closes a handshake that is not accepted within its accept timeout, and a refusal
         # or a failure below is then told to the client with a close code it acts on (docs/live-protocol.md).
+        # Over this process's bound on joins in flight (live/limits.py JoinGate), the connect is refused before
+        # any work: 4503 with the time to come back (under Daphne, live/transport.py refuses most of them earlier).
         await self.accept()
+        if not gate.take():
+            await self.close(code=CLOSE_BUSY, reason=gate.refusal_reason())
+            return
         try:
             await self._join()
         except Exception:  # noqa: BLE001 - whatever failed, the client hears a code it reconnects on
@@ -150,6 +164,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.outlet.drop(CLOSE_SERVER_ERROR)
             else:
                 await self._close_quietly(CLOSE_SERVER_ERROR)
+        finally:
+            gate.release()
+
+    def _client_left(self) -> bool:
+        """Has the client already gone? A connect is handled to its end (the join) before the next ASGI message is
+        read, so a client that gave up meanwhile left a `websocket.disconnect` in the connection's input queue
+        (Daphne's, or a test communicator's: an asyncio.Queue behind `receive`). False when that cannot be seen."""
+        queue = getattr(self.inbox, "__self__", None)
+        if type(queue) is not asyncio.Queue:
+            return False
+        return any(message.get("type") == "websocket.disconnect" for message in queue._queue)
 
     async def _close_quietly(self, code: int) -> None:
         try:
@@ -177,11 +202,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         since, epoch = self._query()
         self.connection_id = uuid.uuid4().hex
         django_session = self.scope.get("session")
-        outlet = Outlet(self.base_send, user_id=0, moderator=False, on_close=self._dropped,
-                        write=transport.writer_for(self.base_send),
-                        session_key=getattr(django_session, "session_key", None))
+        outlet = RoomOutlet(self.base_send, user_id=0, moderator=False, on_close=self._dropped,
+                            write=transport.writer_for(self.base_send),
+                            session_key=getattr(django_session, "session_key", None))
+        outlet.owner = self
         joined, position = await self._enter(user, key=key, connection=self.connection_id, snapshot=since is None,
                                              outlet=outlet)
+        if joined.left:
+            return
         if joined.undecided:  # a session the batch's look-up does not decide: Channels' own, then the batch again
             user = await user_resolve(self.scope, key, batched=False)
             if not user.is_authenticated:
@@ -189,9 +217,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 return
             joined, position = await self._enter(user, connection=self.connection_id, snapshot=since is None,
                                                  outlet=outlet)
+        if joined.left:
+            return
         if joined.refusal:
             await self.close(code=joined.refusal)
             return
+        if self._client_left():  # gone while its batch ran: nothing to send; its span closes now
+            get_committer().leave(connection=self.connection_id)
+            return
+        self.__dict__.pop("inbox", None)  # not kept for the connection's life
         self.user = joined.user
         self.scope["user"]._wrapped = self.user
         self.session = joined.session
@@ -218,7 +252,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         request = JoinRequest(
             session_id=session_id, user=user, session_key=key, django_session=self.scope.get("session"),
             connection=connection, snapshot=snapshot, facts=entrance.current_facts() if entrance else None,
-            shared=entrance.current_shared(version) if running and snapshot else {})
+            shared=entrance.current_shared(version) if running and snapshot else {},
+            left=self._client_left if self.inbox is not None else None)
         joined = await get_committer().enter(request, outlet=outlet)
         if joined.refusal is None and not joined.undecided:
             entrance = get_hub(session_id).entrance
@@ -243,7 +278,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         hub = self.hub
         if since is not None:
             entries = await get_history().since(self.session_id, since, epoch)
-            if entries is not None:
+            if entries is not None and (not epoch or epoch == hub.epoch):  # (not: the history restarted meanwhile)
                 for entry in entries:
                     await self.send(text_data=entry.text_for(self.moderator))
                 last = entries[-1].seq if entries else since
@@ -259,18 +294,49 @@ class RoomConsumer(AsyncWebsocketConsumer):
         last = hub.last_seq
         missed = []
         if seen_epoch is not None and seen_epoch != hub.epoch:
-            self.outlet.drop(CLOSE_RESYNC)  # the history started again meanwhile: resume afresh
+            await self._reset(self.outlet, in_place=False)  # the history started again meanwhile: read it again
             return
         if last > seq:  # events published while the snapshot was read, before the hub held them for this connection
             missed = await get_history().range(self.session_id, seq, last)
             if [entry.seq for entry in missed] != list(range(seq + 1, last + 1)):
-                self.outlet.drop(CLOSE_RESYNC)
+                await self._reset(self.outlet, in_place=False)  # gone from the history: a snapshot read after them
                 return
         await self.send(text_data=dumps({"type": "snapshot", "seq": seq, "epoch": hub.epoch,
                                          **self._snapshot(joined)}))
         for entry in missed:
             await self.send(text_data=entry.text_for(self.moderator))
         self.outlet.open(last)
+
+    def reset_in_place(self) -> None:
+        """The room's history started again (live/hub.py `RoomHub.restart`, which now holds this connection's
+        events): send a fresh snapshot on the open socket instead of closing it."""
+        asyncio.ensure_future(self._reset(self.outlet))
+
+    async def _reset(self, outlet, *, in_place: bool = True) -> None:
+        """A snapshot read now, sent before the events the outlet holds (those after its `seq`): in place (`reset`)
+        when the room's history started again, or for a join whose first read the history's restart overtook."""
+        hub = self.hub
+        try:
+            while True:
+                restarts = hub.restarts
+                joined, position = await self._enter(self.user, connection=None, snapshot=True, outlet=outlet)
+                if outlet.closed or self.outlet is not outlet:
+                    return
+                if joined.refusal or joined.moderator != self.moderator:  # banned meanwhile, or another role
+                    outlet.drop(joined.refusal or CLOSE_RESYNC)
+                    return
+                if hub.restarts == restarts:
+                    break  # else: restarted again while the snapshot was read; read it again
+            seq, _ = position
+            text = dumps({"type": "snapshot", **({"reset": True} if in_place else {}), "seq": seq,
+                          "epoch": hub.epoch, **self._snapshot(joined)})
+        except Exception:  # noqa: BLE001 - the database or Redis away: the client reconnects for its snapshot
+            logger.warning("live room %s: a snapshot in place failed", self.session_id, exc_info=True)
+            outlet.drop(CLOSE_RESYNC)
+            return
+        # First the snapshot, then what the hub held back since the restart (events after `seq` only).
+        outlet.joining.insert(0, (0, text))
+        outlet.open(seq)
 
     def _snapshot(self, joined: Joined) -> dict:
         hub, shared, personal = self.hub, joined.shared, joined.personal

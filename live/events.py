@@ -66,7 +66,7 @@ def _publish_from_thread(session_id, name, data, public, ts) -> None:
 
 # A committed change whose event never got a seq (Redis did not answer) would stay unseen by every connected client
 # (with a Redis that keeps its data the epoch does not change, so nothing tells them): once Redis answers again the
-# room's history starts a new epoch, every hub closes its connections with 4409 and every client reloads a snapshot.
+# room's history starts a new epoch, and every hub sends each of its connections a fresh snapshot in place.
 RESYNC_FIRST_DELAY = 0.5
 RESYNC_MAX_DELAY = 15.0
 RESYNC_GIVE_UP = 600.0

@@ -40,6 +40,20 @@ class Entry:
         return self.moderator if moderator else self.public
 
 
+def entries_after(entries, seq: int, epoch: str | None, current: int, current_epoch: str) -> list[Entry] | None:
+    """What a client at `seq` (of `epoch`) missed, from `entries` (consecutive, the room's history's tail) and the
+    room's `current` seq and epoch: the entries after `seq`, [] when it missed nothing, None when it must take a
+    snapshot (another epoch, a seq the room never had, or older than what the history still holds)."""
+    if (epoch and epoch != current_epoch) or seq > current or seq < 0:
+        return None
+    if seq == current:
+        return []
+    index = seq + 1 - entries[0].seq if entries else -1
+    if not 0 <= index < len(entries) or entries[index].seq != seq + 1:
+        return None
+    return entries[index:]
+
+
 def _new_epoch() -> str:
     return str(time.time_ns() // 1_000_000)
 
@@ -79,14 +93,7 @@ class MemoryHistory:
 
     async def since(self, session_id: int, seq: int, epoch: str | None = None) -> list[Entry] | None:
         current, current_epoch = await self.current(session_id)
-        if (epoch and epoch != current_epoch) or seq > current or seq < 0:
-            return None
-        if seq == current:
-            return []
-        events = self.rooms[session_id][2]
-        if not events or events[0].seq > seq + 1:
-            return None
-        return [entry for entry in events if entry.seq > seq]
+        return entries_after(list(self.rooms[session_id][2]), seq, epoch, current, current_epoch)
 
     async def range(self, session_id: int, after: int, upto: int) -> list[Entry]:
         room = self.rooms.get(session_id)
@@ -138,6 +145,8 @@ class RedisHistory:
         self.url = url
         self.pool_size = pool_size
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> client
+        # event loop -> {room: the `since` asks waiting for the room's next read} (see `since`)
+        self._since_asks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def client(self):
         """One client (and bounded, blocking pool) per event loop: redis.asyncio connections belong to a loop."""
@@ -201,24 +210,52 @@ class RedisHistory:
         return entries
 
     async def since(self, session_id: int, seq: int, epoch: str | None = None) -> list[Entry] | None:
-        current, current_epoch = await self.current(session_id)
-        if (epoch and epoch != current_epoch) or seq > current or seq < 0:
-            return None
-        if seq == current:
-            return []
+        """What a resuming client missed (`entries_after`). The resumes of one room share their reads: while one
+        read is in flight the asks that come meanwhile wait and go together in the next, one `current` and one
+        `XRANGE` from the lowest seq among them. Each ask is thus answered by a read that began after it was made
+        (what the consumer's ordering needs), and a host's lost participants, resuming by the thousand, cost the
+        history's pool a few round trips instead of two each (with one each, joins waited for a pooled connection
+        past its time-out and were closed with 4500)."""
+        loop = asyncio.get_running_loop()
+        rooms = self._since_asks.get(loop)
+        if rooms is None:
+            rooms = self._since_asks[loop] = {}
+        asks = rooms.get(session_id)
+        if asks is None:
+            asks = rooms[session_id] = []
+            asyncio.ensure_future(self._since_reads(session_id, rooms))
+        future = loop.create_future()
+        asks.append((seq, epoch, future))
+        return await future
+
+    async def _since_reads(self, session_id: int, rooms: dict) -> None:
         _, stream = self._keys(session_id)
-        entries = self._entries(await self.client().xrange(stream, min=f"{seq + 1}-0", max="+"))
-        if not entries or entries[0].seq != seq + 1:
-            return None
-        return entries
+        try:
+            while rooms.get(session_id):
+                asks, rooms[session_id] = rooms[session_id], []
+                try:
+                    current, current_epoch = await self.current(session_id)
+                    low = min((seq for seq, _, _ in asks if 0 <= seq < current), default=None)
+                    entries = [] if low is None else self._entries(
+                        await self.client().xrange(stream, min=f"{low + 1}-0", max="+"))
+                except Exception as error:  # noqa: BLE001 - every ask of the read fails with it (4500: reconnect)
+                    for _, _, future in asks:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for seq, epoch, future in asks:
+                    if not future.done():
+                        future.set_result(entries_after(entries, seq, epoch, current, current_epoch))
+        finally:
+            rooms.pop(session_id, None)
 
     async def range(self, session_id: int, after: int, upto: int) -> list[Entry]:
         _, stream = self._keys(session_id)
         return self._entries(await self.client().xrange(stream, min=f"{after + 1}-0", max=f"{upto}-0"))
 
     async def restart(self, session_id: int) -> str:
-        """Start a new epoch for the room (its seq goes on): every hub resynchronises its connections (4409) and
-        every client resumes from a snapshot."""
+        """Start a new epoch for the room (its seq goes on): every hub sends each of its connections a fresh
+        snapshot in place (live/hub.py `RoomHub.restart`)."""
         state, stream = self._keys(session_id)
         epoch = _new_epoch()
         async with self.client().pipeline(transaction=True) as pipe:

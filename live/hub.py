@@ -8,9 +8,10 @@ every local connection's way out (an `Outlet`, live/outlet.py), choosing the par
 
 - Order: events are delivered strictly by `seq`. One that arrives early waits for the ones before it; if they do not
   come within `GAP_WAIT` seconds, they are read from the history (live/history.py). If the history no longer has
-  them (or the room's epoch changed: Redis restarted), every local connection is closed with 4409 and resumes.
+  them (or the room's epoch changed: Redis restarted), every local connection gets a fresh snapshot in place
+  (`RoomHub.restart`: a `snapshot` with `"reset": true` on the open socket, read through the group commit).
 - Lost messages: each hub also compares its last seq with the history's about once a second and reads
-  what pub/sub did not bring (a Redis restart can silently end a subscription); a new epoch resynchronises.
+  what pub/sub did not bring (a Redis restart can silently end a subscription); a new epoch restarts the room.
 - Counters (`counts`, live/counters.py): vote counts, poll tallies and the participant count are not events; the
   hub's ticker has its `RoomCounters` send them every `LIVE_COUNTS_INTERVAL` seconds.
 - Limits (live/limits.py): the room's per-user vote and poll-answer limits in this process, `RoomHub.limits`.
@@ -77,6 +78,7 @@ class RoomHub:
         self.version = 0
         # What every join of the room reads alike: admission facts, the snapshot's shared parts (live/admission.py).
         self.entrance = Entrance()
+        self.restarts = 0  # bumped by `restart`: a snapshot read before it is read again
 
     # --- life cycle ---------------------------------------------------------------------------------------------
     async def ensure_started(self) -> None:
@@ -126,9 +128,34 @@ class RoomHub:
             _hubs().pop(self.session_id, None)
             asyncio.ensure_future(self.stop())
 
-    def drop_all(self, code: int) -> None:
+    def restart(self, epoch: str | None, seq: int, why: str) -> None:
+        """The room's history started again (a new epoch: Redis restarted, or a change could not be numbered), or
+        events this hub never delivered are gone: every connection here gets a fresh snapshot IN PLACE (a `snapshot`
+        with `"reset": true`, docs/live-protocol.md), not a close and 20,000 reconnects. Its outlet holds the events
+        that arrive meanwhile (they follow the snapshot); the snapshot is read like a join's, through the group
+        commit (the shared part once per room and batch, the personal parts batched: live/admission.py), by the
+        connection's `reset_in_place`. A connection still joining or being reset sees the change itself and reads its
+        snapshot again (what it held is dropped); one that cannot be reset is closed with 4409."""
+        logger.warning("live room %s: %s; every connection gets a fresh snapshot in place", self.session_id, why)
+        self.epoch, self.last_seq = epoch, seq
+        self.pending.clear()
+        self.behind = None
+        self.version += 1
+        self.restarts += 1
         for outlet in list(self.outlets):
-            outlet.drop(code)
+            owner = getattr(outlet, "owner", None)
+            if outlet.closed:
+                continue
+            if outlet.joining is not None:  # joining or being reset: that sees `restarts` or the new epoch itself and
+                outlet.joining.clear()  # reads again; what it held came before the restart
+                outlet.sent_seq = 0
+                continue
+            if owner is None:
+                outlet.drop(CLOSE_RESYNC)
+                continue
+            outlet.joining, outlet.sent_seq = [], 0  # hold what comes until the snapshot is sent
+            owner.reset_in_place()
+        self.outlets.stale = True  # held outlets leave the fan-out lists until their snapshot is sent (Outlet.open)
 
     # --- incoming -------------------------------------------------------------------------------------------
     async def _receive_loop(self) -> None:
@@ -172,12 +199,8 @@ class RoomHub:
             outlet.drop(code)
 
     def on_event(self, entry: Entry, epoch: str) -> None:
-        if epoch != self.epoch:
-            # The history started again (a new Redis): everyone here resynchronises.
-            logger.warning("live room %s: history epoch changed, resynchronising", self.session_id)
-            self.drop_all(CLOSE_RESYNC)
-            self.epoch, self.last_seq = epoch, entry.seq - 1
-            self.pending.clear()
+        if epoch != self.epoch:  # the history started again (a new Redis): everyone here gets a fresh snapshot
+            self.restart(epoch, entry.seq - 1, "history epoch changed")
         if entry.seq <= self.last_seq:
             return  # already delivered
         if entry.seq == self.last_seq + 1:
@@ -204,10 +227,9 @@ class RoomHub:
                         if entry.seq == self.last_seq + 1:
                             self._deliver(entry)
                     if self.last_seq < upto:
-                        logger.warning("live room %s: events %s-%s lost; resynchronising", self.session_id,
-                                       self.last_seq + 1, upto)
-                        self.drop_all(CLOSE_RESYNC)
-                        self.last_seq = upto
+                        pending = self.pending
+                        self.restart(self.epoch, upto, f"events {self.last_seq + 1}-{upto} lost")
+                        self.pending = pending  # those after the gap are delivered (held) still
                 while self.last_seq + 1 in self.pending:
                     self._deliver(self.pending.pop(self.last_seq + 1))
                 for seq in [s for s in self.pending if s <= self.last_seq]:
@@ -247,11 +269,7 @@ class RoomHub:
         if epoch is None:
             return
         if epoch != self.epoch:
-            logger.warning("live room %s: history epoch changed, resynchronising", self.session_id)
-            self.drop_all(CLOSE_RESYNC)
-            self.epoch, self.last_seq = epoch, seq
-            self.pending.clear()
-            self.behind = None
+            self.restart(epoch, seq, "history epoch changed")
             return
         if seq <= self.last_seq:
             self.behind = None

@@ -147,7 +147,42 @@ def protocol_class():
             if type(self.send_queue) is collections.deque and not self.send_queue:
                 self.send_queue = _NO_SENDS
 
+        # Set on a handshake refused because this process has too many joins in flight (live/limits.py
+        # JoinGate): the close reason. Such a socket gets no ASGI application at all: the handshake completes (so
+        # that the client can read a close code, which a browser cannot do for an HTTP 503) and the connection is
+        # closed at once with 4503 and the time to come back.
+        busy_reason = None
+
+        def onConnect(self, request):
+            from live.limits import gate
+
+            if gate.full():
+                self.busy_reason = gate.refusal_reason()
+                return None
+            return super().onConnect(request)
+
+        def onMessage(self, payload, isBinary):
+            if self.busy_reason is None:
+                super().onMessage(payload, isBinary)
+
+        def onClose(self, wasClean, code, reason):
+            if self.busy_reason is None:  # a refused socket was never known to Daphne's server
+                super().onClose(wasClean, code, reason)
+
+        def handle_reply(self, message):
+            # Daphne drops a close message's reason; the room's 4503 carries the time to come back in it.
+            if (message.get("type") == "websocket.close" and message.get("reason")
+                    and self.state == self.STATE_OPEN):
+                self.sendClose(code=message.get("code") or 1000, reason=message["reason"])
+                return
+            super().handle_reply(message)
+
         def onOpen(self):
+            if self.busy_reason is not None:
+                from live.limits import CLOSE_BUSY
+
+                self.sendClose(code=CLOSE_BUSY, reason=self.busy_reason)
+                return
             super().onOpen()
             # Twisted's HTTP channel that carried the upgrade stays the transport's registered producer for the
             # connection's life, and holds the upgrade request (a request that never finishes: the channel's flow

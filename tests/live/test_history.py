@@ -237,11 +237,48 @@ async def test_events_that_pub_sub_lost_are_read_from_the_history(session, volun
     await participant.disconnect()
 
 
-async def test_a_history_that_starts_again_resynchronises_the_room(session, volunteer):
+async def test_a_history_that_starts_again_sends_a_fresh_snapshot_on_the_open_connection(session, moderator,
+                                                                                         volunteer):
     participant = await join(session, volunteer)
     await receive(participant)
-    await get_history().append(session.pk, events._rest(1, "announcement", {}), None)
-    await receive_until(participant, lambda m: m["type"] == "event", timeout=5)
+    mod = await join(session, moderator)
+    await receive(mod)
+    await announce(mod, 1, "之前")
+    await until_seq(participant, 1)
+    hub = get_hub(session.pk)
+    restarts = hub.restarts
     await get_history().clear()  # Redis restarted empty
-    await get_history().append(session.pk, events._rest(2, "announcement", {}), None)
-    assert await receive_until_close(participant, timeout=5) == 4409
+    _, epoch = await get_history().append(session.pk, events._rest(2, "announcement", {}), None)
+    for comm in (participant, mod):
+        reset = await receive_until(comm, lambda m: m["type"] == "snapshot", timeout=5)
+        assert reset["reset"] is True and reset["epoch"] == epoch
+        assert [a["text"] for a in reset["announcements"]] == ["之前0"]  # the room as the database has it
+    assert reset["role"] == "moderator" and "question_counts" in reset
+    assert hub.restarts == restarts + 1
+    # The sockets stayed open, and what follows the snapshot arrives in order, without gaps or duplicates.
+    await announce(mod, 3, "之后")
+    later = await receive_through(participant, lambda m: m["type"] == "event" and m["data"].get("announcement", {})
+                                  .get("text") == "之后2")
+    seqs = [m["seq"] for m in events_of(later)]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and len(seqs) >= 3
+    assert not [m for m in later if m["type"] == "snapshot"]
+    assert {o.user_id for o in hub.outlets} == {volunteer.pk, moderator.pk}
+    await participant.disconnect()
+    await mod.disconnect()
+
+
+async def test_a_join_overtaken_by_a_history_restart_reads_its_snapshot_again(session, volunteer, socialworker,
+                                                                              settings):
+    settings.LIVE_BATCH_DELAY = 2.5  # the join waits in the queue while the history starts again
+    present = await join(session, volunteer)
+    first = await receive(present)
+    late = await join(session, socialworker)  # its position (seq, epoch) is read now, before its batch
+    await get_history().clear()  # Redis restarted empty: the hub sees the new epoch within about a second
+    _, epoch = await get_history().append(session.pk, events._rest(2, "announcement", {}), None)
+    assert epoch != first["epoch"]
+    snapshot = await receive_until(late, lambda m: m["type"] in ("snapshot", "event"), timeout=15)
+    assert snapshot["type"] == "snapshot" and snapshot["epoch"] == epoch and "reset" not in snapshot  # not 4409
+    reset = await receive_until(present, lambda m: m["type"] == "snapshot", timeout=15)
+    assert reset["reset"] is True and reset["epoch"] == epoch
+    await late.disconnect()
+    await present.disconnect()

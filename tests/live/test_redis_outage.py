@@ -1,6 +1,6 @@
 """A Redis outage while a moderator acts, with a Redis that keeps its data (append-only file): the change is
 committed and acknowledged but its event cannot be numbered. Its epoch unchanged, nothing would tell connected
-clients; the room must resynchronise them (4409, then a snapshot that shows the change)."""
+clients; the room must resynchronise them (a new epoch, and a snapshot in place that shows the change)."""
 import asyncio
 import shutil
 
@@ -49,4 +49,5 @@ def test_an_approval_acknowledged_while_redis_was_down_reaches_every_client(star
     assert approved <= set(Question.objects.filter(pk__in=pending, status="approved").values_list("pk", flat=True))
     assert moderator.epoch != first_epoch  # … so the room started a new epoch …
     for client in clients:
-        assert approved <= client.approved and client.duplicates == 0, client.name  # … and everyone has seen it
+        assert approved <= client.approved and client.duplicates == 0, client.name  # … and everyone has seen it …
+        assert client.resets >= 1 and client.connections == 1, (client.name, client.trail)  # … without reconnecting

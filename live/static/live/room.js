@@ -15,9 +15,18 @@
     history.replaceState(null, "", config.room + location.hash);
   }
   // Close codes (docs/live-protocol.md): these end the visit with a message; 4412 (rights changed) starts afresh
-  // with a snapshot at once; every other code (4408, 4409, 4500, 1000-1015) reconnects with back-off and jitter.
+  // with a snapshot at once; 4503 (busy) comes back when the server says; every other code (4408, 4409, 4500,
+  // 1000-1015) reconnects with back-off and jitter.
   var FINAL = { 4401: true, 4403: true, 4404: true, 4410: true, 4411: true };
-  var AFRESH = 4412, SERVER_ERROR = 4500;
+  var AFRESH = 4412, SERVER_ERROR = 4500, BUSY = 4503;
+
+  // 4503: the server is busy with other joins and says when to come back ("busy: retry after N s"): wait N s plus
+  // a jitter of up to half again, without counting it as a failure (the back-off does not grow).
+  function busyDelay(reason) {
+    var match = /retry after (\d+)/.exec(reason || "");
+    var seconds = match ? Math.min(300, Math.max(1, parseInt(match[1], 10))) : 5;
+    return seconds + Math.random() * seconds / 2;
+  }
 
   function fmt(text, value) { return text.replace("%s", value); }
   function $(selector, scope) { return (scope || root).querySelector(selector); }
@@ -145,6 +154,12 @@
         stopped = true;
         setConnection(S["closed_" + e.code], false);
         showError(S["closed_" + e.code]);
+        return;
+      }
+      if (e.code === BUSY) {
+        var wait = busyDelay(e.reason);
+        setConnection(fmt(S.reconnecting, Math.round(wait)), false);
+        retryTimer = setTimeout(connect, wait * 1000);
         return;
       }
       if (e.code === AFRESH) {
