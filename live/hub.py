@@ -93,6 +93,13 @@ class RoomHub:
         self.tasks = [asyncio.ensure_future(self._receive_loop()), asyncio.ensure_future(self._ticker())]
 
     async def stop(self) -> None:
+        if self.started is not None and not self.started.done():
+            # Stopped while starting: let the start finish, or its receive loop and ticker would run on for ever
+            # (a test's event loop then never closes), subscribed to a group nobody leaves.
+            try:
+                await asyncio.shield(self.started)
+            except Exception:  # noqa: BLE001 - a start that failed has nothing to stop
+                logger.warning("live hub: stopped while its start failed", exc_info=True)
         for task in self.tasks:
             task.cancel()
         if self.gap_task:

@@ -64,6 +64,19 @@ async def test_a_connection_the_server_cancels_closes_its_span_and_leaves_the_co
     assert hub.participants_here() == 0
 
 
+async def test_a_hub_stopped_while_it_starts_leaves_nothing_running():
+    session = await database_sync_to_async(make_live_session)()
+    hub = get_hub(session.pk)
+    starting = asyncio.ensure_future(hub.ensure_started())
+    await asyncio.sleep(0)  # the start is under way: it waits on the channel layer
+    assert not hub.started.done()
+    await hub.stop()
+    await starting
+    assert len(hub.tasks) == 2
+    done, running = await asyncio.wait(hub.tasks, timeout=2)
+    assert not running  # the receive loop and the ticker were cancelled with the hub
+
+
 def test_the_heartbeat_extends_only_spans_whose_socket_is_alive(volunteer):
     session = make_live_session()
     earlier = timezone.now() - timedelta(minutes=2)
