@@ -84,7 +84,7 @@ async def test_a_flood_beyond_the_bound_gets_fast_503s_that_retry_and_the_admitt
         assert "直播间正在进场" in html and f"{seconds} 秒后自动重试" in html
         assert "<script" not in html and "default-src 'none'" in answer["headers"]["content-security-policy"]
         assert "set-cookie" not in answer["headers"]  # no session was made for it
-    assert gate.in_flight == 0 and gate.turned_away == len(refused)
+    assert gate.in_flight == 0 and gate.refused == len(refused)
     # Nothing lost: each refused tap, tried again as its page does, gets in.
     for path, _answer in refused:
         again = await _get(gate, path)
