@@ -5,12 +5,12 @@ At 19:30 thousands of registrants tap their personal join link (/live/join/<toke
 (…/room/) within a minute. Past what a process can answer, every request it takes on makes all the others slower
 (under ASGI each request runs its sync parts in a thread of its own, so they share the CPU), until none is answered
 before its client gives up: the storm of 30 November (issue 16) let 0 of 20,000 in. Here a process works on at most
-LIVE_JOIN_IN_FLIGHT of these requests at once; one more gets, at once and for well under a millisecond of CPU, a
+LIVE_PAGES_IN_FLIGHT of these requests at once; one more gets, at once and for well under a millisecond of CPU, a
 tiny 503 page with Retry-After and `<meta http-equiv="refresh">`, so that a phone's browser tries again by itself
 without a script (the site's CSP forbids inline scripts), telling the visitor in Chinese (English when switched)
 that the room is filling and the page will retry. The admitted requests then finish in milliseconds, not minutes.
 
-How long to wait adapts to the storm (academy/busy.py): it starts at LIVE_JOIN_RETRY_AFTER, grows while the
+How long to wait adapts to the storm (academy/busy.py): it starts at LIVE_PAGES_RETRY_AFTER, grows while the
 process refuses more than 5 requests per admission (up to RETRY_AFTER_MAX) and shrinks back after; each answer's
 Retry-After is jittered between the wait and twice it, so that the retries do not come back together.
 

@@ -121,7 +121,7 @@ def test_the_site_application_puts_the_gate_before_django(settings):
     from academy import asgi
 
     http = asgi.application.application_mapping["http"]
-    assert isinstance(http, StormGate) and http.limit == settings.LIVE_JOIN_IN_FLIGHT
+    assert isinstance(http, StormGate) and http.limit == settings.LIVE_PAGES_IN_FLIGHT
     assert re.search(http.paths, "/live/join/abc-0123/") and re.search(http.paths, "/sessions/x/room/")
     assert not re.search(http.paths, "/sessions/x/") and not re.search(http.paths, "/ws/live/1/")
 
