@@ -27,7 +27,7 @@ from academy.gate import StormGate  # noqa: E402
 # A bound on the join links and room pages in flight in this process, checked before Django does any work; one more
 # gets a tiny 503 that retries by itself (academy/gate.py).
 http_application = StormGate(ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FILES else django_asgi_app,
-                             limit=settings.LIVE_JOIN_IN_FLIGHT, retry_after=settings.LIVE_JOIN_RETRY_AFTER)
+                             limit=settings.LIVE_PAGES_IN_FLIGHT, retry_after=settings.LIVE_PAGES_RETRY_AFTER)
 
 application = ProtocolTypeRouter(
     {

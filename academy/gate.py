@@ -5,17 +5,14 @@ At 19:30 thousands of registrants tap their personal join link (/live/join/<toke
 (…/room/) within a minute. Past what a process can answer, every request it takes on makes all the others slower
 (under ASGI each request runs its sync parts in a thread of its own, so they share the CPU), until none is answered
 before its client gives up: the storm of 30 November (issue 16) let 0 of 20,000 in. Here a process works on at most
-LIVE_JOIN_IN_FLIGHT of these requests at once; one more gets, at once and for well under a millisecond of CPU, a
+LIVE_PAGES_IN_FLIGHT of these requests at once; one more gets, at once and for well under a millisecond of CPU, a
 tiny 503 page with Retry-After and `<meta http-equiv="refresh">`, so that a phone's browser tries again by itself
 without a script (the site's CSP forbids inline scripts), telling the visitor in Chinese (English when switched)
 that the room is filling and the page will retry. The admitted requests then finish in milliseconds, not minutes.
 
-How long to wait adapts to the storm. With 15,000 phones waiting, a fixed 3-6 s would bring back 3,000 retries a
-second, and answering them alone would take the CPU the admitted ones need. So each second the process compares its
-refusals with its admissions: above TARGET_REFUSALS refusals per admission the wait grows by half (up to
-RETRY_AFTER_MAX), below half of that it shrinks back towards LIVE_JOIN_RETRY_AFTER; a quiet process starts again
-from LIVE_JOIN_RETRY_AFTER. Each answer's Retry-After is jittered between the wait and twice it, so that the retries
-do not come back together.
+How long to wait adapts to the storm (academy/busy.py): it starts at LIVE_PAGES_RETRY_AFTER, grows while the
+process refuses more than 5 requests per admission (up to RETRY_AFTER_MAX) and shrinks back after; each answer's
+Retry-After is jittered between the wait and twice it, so that the retries do not come back together.
 
 A client that leaves while its admitted request waits is Django's to notice: ASGIHandler (5.2) listens for
 http.disconnect while the request is processed and cancels it, so the view does not run once the disconnect has
@@ -24,19 +21,18 @@ arrived (tests/academy/test_gate.py checks that on the join link). Other paths (
 from __future__ import annotations
 
 import html
-import random
 import re
-import time
 
 from django.conf import settings
 from django.http import parse_cookie
 from django.utils import translation
 from django.utils.translation import gettext
 
+from academy.busy import Busy
+
 # The storm paths: a personal join link (live/links.py PATH_PREFIX) and the participant room page (a session page's
 # "room/" route). Plain text here: the base floor does not import the apps.
 STORM_PATHS = re.compile(r"^/live/join/|/room/$")
-TARGET_REFUSALS = 5  # refusals per admission a full process aims at: enough retries to keep it busy, few enough
 RETRY_AFTER_MAX = 60  # seconds: the longest wait a busy page announces (jittered up to twice this)
 
 PAGE = """<!DOCTYPE html>
@@ -58,48 +54,24 @@ def _texts(language: str) -> dict[str, str]:
         }
 
 
-class StormGate:
+class StormGate(Busy):
     """ASGI middleware: at most `limit` requests on the storm paths at once in this process (0: no bound)."""
 
     def __init__(self, app, *, limit: int, retry_after: int, paths: re.Pattern = STORM_PATHS):
+        super().__init__(limit, retry_min=retry_after, retry_max=RETRY_AFTER_MAX, jitter=(1.0, 2.0))
         self.app = app
-        self.limit = limit
-        self.retry_after = max(1, retry_after)
         self.paths = paths
-        self.in_flight = 0
-        self.turned_away = 0  # since the process started (tests; a figure for the logs)
-        self.wait = float(self.retry_after)  # the shortest Retry-After now (see the module's docstring)
-        self._second = int(time.monotonic())
-        self._admitted = self._refused = 0
         self._texts: dict[str, dict[str, str]] = {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.limit or not self.paths.search(scope["path"]):
             return await self.app(scope, receive, send)
-        self._adapt()
-        if self.in_flight >= self.limit:
-            self.turned_away += 1
-            self._refused += 1
+        if not self.take():
             return await self.busy(scope, send)
-        self._admitted += 1
-        self.in_flight += 1
         try:
             return await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
-
-    def _adapt(self) -> None:
-        """Once a second: a longer wait while refusals outnumber admissions by more than TARGET_REFUSALS."""
-        second = int(time.monotonic())
-        if second == self._second:
-            return
-        if second - self._second > 2:  # nothing for a while: the storm is over
-            self.wait = float(self.retry_after)
-        elif self._refused > TARGET_REFUSALS * max(1, self._admitted):
-            self.wait = min(float(RETRY_AFTER_MAX), self.wait * 1.5)
-        elif self._refused < TARGET_REFUSALS * max(1, self._admitted) / 2:
-            self.wait = max(float(self.retry_after), self.wait / 1.5)
-        self._second, self._admitted, self._refused = second, 0, 0
+            self.release()
 
     def _language(self, scope) -> str:
         for name, value in scope.get("headers", ()):
@@ -111,7 +83,7 @@ class StormGate:
 
     async def busy(self, scope, send) -> None:
         """The 503 page: no database, no cache, no session; the same path again after the Retry-After."""
-        seconds = round(self.wait * (1 + random.random()))  # noqa: S311 - jitter, not a secret
+        seconds = self.refuse()
         language = self._language(scope)
         texts = self._texts.get(language)
         if texts is None:

@@ -196,9 +196,9 @@ LIVE_REDIS_POOL_SIZE = env.int("LIVE_REDIS_POOL_SIZE", default=50)
 # for every request (live/room_views.py).
 LIVE_ROOM_SHELL_SECONDS = env.int("LIVE_ROOM_SHELL_SECONDS", default=600)
 # Personal join links and room pages a process works on at once (academy/gate.py); one more gets a 503 page that
-# retries by itself after LIVE_JOIN_RETRY_AFTER seconds (jittered up to twice that). 0: no bound.
-LIVE_JOIN_IN_FLIGHT = env.int("LIVE_JOIN_IN_FLIGHT", default=16)
-LIVE_JOIN_RETRY_AFTER = env.int("LIVE_JOIN_RETRY_AFTER", default=3)
+# retries by itself after LIVE_PAGES_RETRY_AFTER seconds (jittered up to twice that). 0: no bound.
+LIVE_PAGES_IN_FLIGHT = env.int("LIVE_PAGES_IN_FLIGHT", default=16)
+LIVE_PAGES_RETRY_AFTER = env.int("LIVE_PAGES_RETRY_AFTER", default=3)
 
 # --- Authentication ---------------------------------------------------------------------------------------------
 LOGIN_URL = "accounts:login"

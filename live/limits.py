@@ -3,16 +3,18 @@
 - `TokenBucket`: a connection's flood guard (every command counts), held by the consumer.
 - `RoomLimits`: per user, room and process, votes and poll answers (`WindowLimit`s), held by the room's hub as
   `RoomHub.limits`; it lives as long as the hub does (the hub of a room nobody is in is dropped after a few seconds).
-- `JoinGate` (`gate`): the process's bound on joins in flight, for the consumer and live/transport.py alike (this
-  module imports no models, so that the transport can use it before Django's apps are loaded).
+- `JoinGate` (`gate`): the process's bound on joins in flight (an academy/busy.py `Busy`), for the consumer and
+  live/transport.py alike (this module imports no models, so that the transport can use it before Django's apps are
+  loaded).
 """
 from __future__ import annotations
 
-import random
 import time
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from academy.busy import Busy
 
 
 class TokenBucket:
@@ -82,51 +84,20 @@ def joins_in_flight_limit() -> int:
         return 500
 
 
-class JoinGate:
+class JoinGate(Busy):
     """This process's bound on joins in flight: connects accepted and not yet joined (queued for the group commit or
-    being handled), `LIVE_JOINS_IN_FLIGHT`. Over it a connect is refused at once with 4503 and a time to come back:
-    live/transport.py refuses under Daphne before any ASGI application exists for the socket (the cheapest answer
-    there is), the consumer refuses those that got past that in the same moment (and under other servers).
-
-    The time to come back follows the crowd: every second the ratio of connects refused to joins done scales it
-    (bounded to 1–30 s), so that the refused come back at about the rate the process admits them: a crowd that
-    retries sooner costs refusals, one that retries later leaves the process idle. Each refusal gets it jittered
-    (±50 %), and room.js adds jitter of its own."""
+    being handled), `LIVE_JOINS_IN_FLIGHT` (read at each connect). Over it a connect is refused at once with 4503 and
+    a time to come back: live/transport.py refuses under Daphne before any ASGI application exists for the socket
+    (the cheapest answer there is), the consumer refuses those that got past that in the same moment (and under
+    other servers). The time adapts to the crowd as academy/busy.py says, within 1–30 s, jittered ±50 % (room.js
+    adds jitter of its own)."""
 
     def __init__(self):
-        self.in_flight = 0
-        self.refused = 0  # refusals (for tests and the benchmark)
-        self.admitted = 0
-        self.retry = 2.0
-        self._window_start = 0.0
-        self._window_refused = self._window_done = 0
-
-    def full(self) -> bool:
-        return self.in_flight >= joins_in_flight_limit()
-
-    def take(self) -> bool:
-        """A ticket for one join, or False when the process is busy (then answer `refusal_reason()`)."""
-        if self.full():
-            return False
-        self.in_flight += 1
-        self.admitted += 1
-        return True
-
-    def release(self) -> None:
-        self.in_flight -= 1
-        self._window_done += 1
+        super().__init__(joins_in_flight_limit, retry_min=BUSY_RETRY_MIN, retry_max=BUSY_RETRY_MAX, jitter=(0.5, 1.5))
 
     def refusal_reason(self) -> str:
         """Counts a refusal; the close reason that tells the client when to try again."""
-        self.refused += 1
-        self._window_refused += 1
-        now = time.monotonic()
-        if now - self._window_start >= 1.0:
-            if self._window_start:
-                ratio = self._window_refused / max(self._window_done, 1)
-                self.retry = min(BUSY_RETRY_MAX, max(BUSY_RETRY_MIN, self.retry * min(2.0, max(0.5, ratio))))
-            self._window_start, self._window_refused, self._window_done = now, 0, 0
-        return BUSY_REASON.format(seconds=max(1, round(self.retry * (0.5 + random.random()))))
+        return BUSY_REASON.format(seconds=self.refuse())
 
 
 gate = JoinGate()

@@ -84,7 +84,7 @@ async def test_a_flood_beyond_the_bound_gets_fast_503s_that_retry_and_the_admitt
         assert "直播间正在进场" in html and f"{seconds} 秒后自动重试" in html
         assert "<script" not in html and "default-src 'none'" in answer["headers"]["content-security-policy"]
         assert "set-cookie" not in answer["headers"]  # no session was made for it
-    assert gate.in_flight == 0 and gate.turned_away == len(refused)
+    assert gate.in_flight == 0 and gate.refused == len(refused)
     # Nothing lost: each refused tap, tried again as its page does, gets in.
     for path, _answer in refused:
         again = await _get(gate, path)
@@ -121,7 +121,7 @@ def test_the_site_application_puts_the_gate_before_django(settings):
     from academy import asgi
 
     http = asgi.application.application_mapping["http"]
-    assert isinstance(http, StormGate) and http.limit == settings.LIVE_JOIN_IN_FLIGHT
+    assert isinstance(http, StormGate) and http.limit == settings.LIVE_PAGES_IN_FLIGHT
     assert re.search(http.paths, "/live/join/abc-0123/") and re.search(http.paths, "/sessions/x/room/")
     assert not re.search(http.paths, "/sessions/x/") and not re.search(http.paths, "/ws/live/1/")
 

@@ -1,12 +1,13 @@
 """Joins under load: a client that has gone costs nothing, and a process over its bound on joins refuses early."""
 import os
 import re
+import time
 
 import pytest
 from channels.db import database_sync_to_async
 
 from bench.wsclient import BlockingClient
-from live.limits import BUSY_RETRY_MAX, BUSY_RETRY_MIN, CLOSE_BUSY, gate
+from live.limits import BUSY_RETRY_MAX, BUSY_RETRY_MIN, CLOSE_BUSY, JoinGate, gate
 from live.batching import get_committer
 from live.models import AttendanceSpan
 from tests.factories.live import make_live_session
@@ -86,3 +87,22 @@ def test_under_daphne_a_busy_process_refuses_at_the_handshake_without_an_applica
     assert "Traceback" not in output
     assert "/healthz" in output  # the access log is on (Serve's readiness requests) ...
     assert "WebSocket CONNECT" not in output  # ... and Daphne never knew the refused socket (no application)
+
+
+def test_the_time_to_come_back_grows_while_a_process_only_refuses(settings):
+    """JoinGate is academy/busy.py's Busy: the limit is read at each connect, and refusals with no admission make the
+    announced time grow (within 1-30 s, jittered ±50 %)."""
+    settings.LIVE_JOINS_IN_FLIGHT = 0
+    refusing = JoinGate()
+    deadline = time.monotonic() + 15
+    longest = 0
+    while longest < 4 * BUSY_RETRY_MIN * 1.5 and time.monotonic() < deadline:
+        assert not refusing.take()
+        seconds = int(re.fullmatch(r"busy: retry after (\d+) s", refusing.refusal_reason()).group(1))
+        assert 1 <= seconds <= BUSY_RETRY_MAX * 1.5
+        longest = max(longest, seconds)
+        time.sleep(0.01)
+    assert longest >= 4 * BUSY_RETRY_MIN * 1.5
+    assert refusing.in_flight == 0 and refusing.admitted == 0
+    settings.LIVE_JOINS_IN_FLIGHT = 1
+    assert refusing.take() and not refusing.take()
