@@ -8,10 +8,12 @@ refuses one more at once, for almost no CPU, with a time to come back.
 
 How long to wait adapts to the storm. With 15,000 phones waiting, a fixed 3-6 s would bring back 3,000 retries a
 second, and answering them alone would take the CPU the admitted ones need. So each second the process compares its
-refusals with its admissions: above TARGET_REFUSALS refusals per admission the wait grows by half (up to
+refusals with its admissions: above `target_refusals` refusals per admission the wait grows by half (up to
 `retry_max`), below half of that it shrinks back towards `retry_min`; a process quiet for over two seconds starts
-again from `retry_min`. Each refusal's time is jittered (the wait times a factor drawn from `jitter`), so that the
-retries do not come back together.
+again from `retry_min`. The target is the price of a refusal: TARGET_REFUSALS (5) for a 503 page, which costs
+the process little; a refused WebSocket has already cost its whole handshake, so the joins aim at one. Each
+refusal's time is jittered (the wait times a factor drawn from `jitter`), so that the retries do not come back
+together.
 
 This module imports no models (live/transport.py uses JoinGate before Django's apps are loaded).
 """
@@ -29,10 +31,11 @@ class Busy:
     `take()` a ticket, `release()` it when done; over the bound, `refuse()` gives the seconds to announce."""
 
     def __init__(self, limit: int | Callable[[], int], *, retry_min: float, retry_max: float,
-                 jitter: tuple[float, float]):
+                 jitter: tuple[float, float], target_refusals: float = TARGET_REFUSALS):
         self._limit = limit
         self.retry_min = float(max(1, retry_min))
         self.retry_max = float(max(self.retry_min, retry_max))
+        self.target_refusals = target_refusals  # refusals per admission above which the wait grows
         self.jitter = jitter  # the announced time is the wait times a factor drawn uniformly from this range
         self.in_flight = 0
         self.admitted = self.refused = 0  # since the process started (tests; figures for the logs and benchmarks)
@@ -68,11 +71,11 @@ class Busy:
         return max(1, round(self.wait * random.uniform(*self.jitter)))  # noqa: S311 - jitter, not a secret
 
     def _adapt(self) -> None:
-        """Once a second: a longer wait while refusals outnumber admissions by more than TARGET_REFUSALS."""
+        """Once a second: a longer wait while refusals outnumber admissions by more than `target_refusals`."""
         second = int(time.monotonic())
         if second == self._second:
             return
-        target = TARGET_REFUSALS * max(1, self._window_admitted)
+        target = self.target_refusals * max(1, self._window_admitted)
         if second - self._second > 2:  # nothing for a while: the storm is over
             self.wait = self.retry_min
         elif self._window_refused > target:
