@@ -8,6 +8,7 @@ Users and what they may do:
 - `outsider`: a signed-in user with no role in anything under test; must be refused where others are allowed.
 """
 import os
+import shutil
 
 import pytest
 from django.core.cache import cache
@@ -89,3 +90,19 @@ def organiser(db):
 @pytest.fixture
 def outsider(db):
     return UserFactory(username="outsider", real_name="孙路人")
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of the test's own, on a free port (tests that restart or count its connections)."""
+    from tests.live.test_faults import RedisServer
+    from tests.servers import free_port
+
+    if not shutil.which("redis-server"):
+        if os.environ.get("EXPECT_SERVICES") == "1":
+            pytest.fail("redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(free_port())
+    server.start()
+    yield server
+    server.kill()

@@ -1,28 +1,12 @@
 """The room's history in Redis across a Redis restart: the pooled connections all die with the old server, and the
 next commands on them (an event's append, a join's look-up) must reach the new one instead of failing."""
 import asyncio
-import os
-import shutil
 
 import pytest
 
 from live.history import RedisHistory
-from tests.live.test_faults import RedisServer
-from tests.servers import free_port
 
 REST = '"ts":1764366301234,"name":"announcement","data":{}}'
-
-
-@pytest.fixture
-def redis_server():
-    if not shutil.which("redis-server"):
-        if os.environ.get("EXPECT_SERVICES") == "1":
-            pytest.fail("redis-server is not installed")
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(free_port())
-    server.start()
-    yield server
-    server.kill()
 
 
 def test_every_pooled_connection_reaches_a_restarted_redis(redis_server):
