@@ -163,7 +163,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "academy.cache.RedisCache",  # one pool per process (academy/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "academy",
             "OPTIONS": {"max_connections": REDIS_POOL_SIZE},
