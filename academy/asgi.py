@@ -3,7 +3,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "academy.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from academy.handler import get_asgi_application  # noqa: E402 - Django's, with each request in one thread hop
 
 # Set Django up before anything imports models (consumers do).
 django_asgi_app = get_asgi_application()
