@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: N registrants tap their personal join link within --window seconds; how long until all are in the room?
 
-    python bench/live_join_links.py --participants N [--window 60] [--processes P] [--baseline B] [--json]
+    python bench/live_join_links.py --participants N [--window 60] [--processes P] [--baseline B] [--profile] [--json]
 
 It starts what it measures: `academy.serve`'s workers (DEBUG off, collected static files, P processes on one port,
 bench/live_load.py's `Servers`), PostgreSQL and Redis from DATABASE_URL and REDIS_URL (without them: SQLite, the
@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 
 from bench.httpclient import Connection  # noqa: E402
 from bench.live_load import (  # noqa: E402
-    SERVER_ENV, Servers, free_port, log, migrate, percentile, raise_file_limit, rounded,
+    SERVER_ENV, Profiler, Servers, free_port, log, migrate, percentile, raise_file_limit, rounded,
     setup_django,
 )
 from bench.wsclient import ClientProtocol, handshake_request  # noqa: E402
@@ -278,6 +278,7 @@ def run_phase(way: str, jobs: list[dict], args, env_extra: dict, log_dir: Path) 
         for index, (conn, _) in enumerate(workers):
             conn.send((jobs[index::args.workers], start_at, args.window, way))
         cpu_before = servers.cpu_seconds()
+        profiler = Profiler(servers, way, log_dir) if args.profile else None
         log(f"{way}: {len(jobs)} clients over {args.window:.0f} s")
         results = []
         deadline = time.monotonic() + args.window + args.give_up + args.client_timeout * 3 + 30
@@ -287,6 +288,8 @@ def run_phase(way: str, jobs: list[dict], args, env_extra: dict, log_dir: Path) 
             results.append(conn.recv())
             process.join(timeout=5)
         cpu = servers.cpu_seconds() - cpu_before
+        if profiler:
+            profiler.stop()
     finally:
         servers.stop()
     times = sorted(t for r in results for t in r["times"])
@@ -335,6 +338,8 @@ def main(argv=None):
                         help="seconds after its tap a client stops retrying (503 pages, WebSocket back-off)")
     parser.add_argument("--timeout", type=int, default=900, help="hard limit for the whole run, seconds")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--profile", action="store_true",
+                        help="record the servers with py-spy in each phase (bench/profile_top.py reads the files)")
     args = parser.parse_args(argv)
     baseline = min(300, args.participants // 20) if args.baseline is None else args.baseline
 
