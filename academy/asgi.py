@@ -24,10 +24,11 @@ from live.routing import websocket_urlpatterns  # noqa: E402
 
 from academy.gate import StormGate  # noqa: E402
 
-# A bound on the join links and room pages in flight in this process, checked before Django does any work; one more
-# gets a tiny 503 that retries by itself (academy/gate.py).
+# A bound on the join links and room pages in flight in this process, checked before Django does any work; more wait
+# in line for a few seconds, past that a tiny 503 that retries by itself (academy/gate.py).
 http_application = StormGate(ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FILES else django_asgi_app,
-                             limit=settings.LIVE_PAGES_IN_FLIGHT, retry_after=settings.LIVE_PAGES_RETRY_AFTER)
+                             limit=settings.LIVE_PAGES_IN_FLIGHT, retry_after=settings.LIVE_PAGES_RETRY_AFTER,
+                             queue_seconds=settings.LIVE_PAGES_QUEUE_SECONDS)
 
 application = ProtocolTypeRouter(
     {

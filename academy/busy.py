@@ -8,19 +8,33 @@ refuses one more at once, for almost no CPU, with a time to come back.
 
 How long to wait adapts to the storm. With 15,000 phones waiting, a fixed 3-6 s would bring back 3,000 retries a
 second, and answering them alone would take the CPU the admitted ones need. So each second the process compares its
-refusals with its admissions: above `target_refusals` refusals per admission the wait grows by half (up to
-`retry_max`), below half of that it shrinks back towards `retry_min`; a process quiet for over two seconds starts
-again from `retry_min`. The target is the price of a refusal: TARGET_REFUSALS (5) for a 503 page, which costs
-the process little; a refused WebSocket has already cost its whole handshake, so the joins aim at one. Each
-refusal's time is jittered (the wait times a factor drawn from `jitter`), so that the retries do not come back
-together.
+refusals with the work it finished: the wait is scaled by refusals ÷ (`target_refusals` × pieces done), bounded to
+×0.5–×2 a second and to `retry_min`–`retry_max`. The refused then come back at about the rate the process gets
+through its work: a crowd that retries sooner costs refusals, one that retries later leaves the process idle. A
+process quiet for over two seconds starts again from `retry_min`. The target is the price of a refusal:
+TARGET_REFUSALS (5) for a 503 page, which costs the process little; a refused WebSocket has already cost its whole
+handshake, so the joins aim at one. Each refusal's time is jittered (the wait times a factor drawn from `jitter`), so
+that the retries do not come back together.
+
+Counting work done rather than work admitted matters after a lost host (issue 16): its crowd arrives while the
+survivors' bounds are full of joins that take seconds each, so admissions lag, and a wait that tracked them grew
+too slowly (everyone back after 101 s in the 20,000 host rehearsal, against 58 s with the rule above).
+
+A request that can wait (an HTTP page: its client is a browser that waits for an answer) may also stand in line
+(`turn`): first come, first served, for up to a few seconds, the ticket passing from the request that finishes
+straight to the first in line. Waiting in line costs no CPU, and its order is fair; a refusal costs a request every
+retry and its order is a lottery, which in a storm keeps the unlucky out for minutes. The line is never longer than
+what the process finished in its last second (at least `limit`) times the seconds one may wait: a request that
+could not be served in time is refused at once.
 
 This module imports no models (live/transport.py uses JoinGate before Django's apps are loaded).
 """
 from __future__ import annotations
 
+import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 
 TARGET_REFUSALS = 5  # refusals per admission a full process aims at: enough retries to keep it busy, few enough
@@ -41,7 +55,9 @@ class Busy:
         self.admitted = self.refused = 0  # since the process started (tests; figures for the logs and benchmarks)
         self.wait = self.retry_min  # the wait now, before jitter (see the module's docstring)
         self._second = int(time.monotonic())
-        self._window_admitted = self._window_refused = 0
+        self._window_done = self._window_refused = 0
+        self._done_last_second = 0
+        self._line: deque[asyncio.Future] = deque()  # `turn`'s waiters, first come first served
 
     @property
     def limit(self) -> int:
@@ -57,10 +73,36 @@ class Busy:
             return False
         self.in_flight += 1
         self.admitted += 1
-        self._window_admitted += 1
         return True
 
+    async def turn(self, seconds: float) -> bool:
+        """A ticket, standing in line for up to `seconds` when the process is full; False when none came in time or
+        the line was already longer than the process can serve in that time (then answer with `refuse()`)."""
+        if self.take():
+            return True
+        if seconds <= 0 or len(self._line) >= max(self.limit, self._done_last_second) * seconds:
+            return False
+        loop = asyncio.get_running_loop()
+        place = loop.create_future()
+        self._line.append(place)
+        timer = loop.call_later(seconds, lambda: place.done() or place.set_result(False))
+        try:
+            return await place
+        except asyncio.CancelledError:
+            if place.done() and not place.cancelled() and place.result():
+                self.release()  # handed a ticket in the moment the client left: pass it on
+            raise
+        finally:
+            timer.cancel()
+
     def release(self) -> None:
+        self._window_done += 1
+        while self._line:
+            place = self._line.popleft()
+            if not place.done():  # not timed out, not left
+                place.set_result(True)  # the ticket passes on: as many in flight as before
+                self.admitted += 1
+                return
         self.in_flight -= 1
 
     def refuse(self) -> int:
@@ -71,15 +113,14 @@ class Busy:
         return max(1, round(self.wait * random.uniform(*self.jitter)))  # noqa: S311 - jitter, not a secret
 
     def _adapt(self) -> None:
-        """Once a second: a longer wait while refusals outnumber admissions by more than `target_refusals`."""
+        """Once a second: scale the wait by the refusals per piece of work done, over the target (module docstring)."""
         second = int(time.monotonic())
         if second == self._second:
             return
-        target = self.target_refusals * max(1, self._window_admitted)
         if second - self._second > 2:  # nothing for a while: the storm is over
             self.wait = self.retry_min
-        elif self._window_refused > target:
-            self.wait = min(self.retry_max, self.wait * 1.5)
-        elif self._window_refused < target / 2:
-            self.wait = max(self.retry_min, self.wait / 1.5)
-        self._second, self._window_admitted, self._window_refused = second, 0, 0
+        else:
+            ratio = self._window_refused / (self.target_refusals * max(1, self._window_done))
+            self.wait = min(self.retry_max, max(self.retry_min, self.wait * min(2.0, max(0.5, ratio))))
+        self._done_last_second = self._window_done if second - self._second == 1 else 0
+        self._second, self._window_done, self._window_refused = second, 0, 0

@@ -93,7 +93,7 @@ class JoinGate(Busy):
     adds jitter of its own)."""
 
     def __init__(self):
-        # A refused WebSocket has cost its whole handshake (about half a join): aim at one refusal per admission.
+        # A refused WebSocket has cost its whole handshake (about half a join): aim at one refusal per join done.
         super().__init__(joins_in_flight_limit, retry_min=BUSY_RETRY_MIN, retry_max=BUSY_RETRY_MAX, jitter=(0.5, 1.5),
                          target_refusals=1)
 

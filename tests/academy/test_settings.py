@@ -39,7 +39,7 @@ def test_environment_selects_database_and_redis():
     result = _run(code, {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "REDIS_URL": "redis://127.0.0.1:6379/3"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "channels_redis.pubsub.RedisPubSubChannelLayer",
-                                     "django.core.cache.backends.redis.RedisCache"]
+                                     "academy.cache.RedisCache"]
     result = _run(code, {})
     assert result.stdout.split() == ["django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer",
                                      "django.core.cache.backends.locmem.LocMemCache"]
