@@ -1,63 +1,56 @@
-"""A per-process bound on work in flight, with an early refusal that says when to come back: `Busy`.
+"""A per-process bound on work in flight, with a line and appointments for what is over it: `Busy`.
 
 Two storms use it: the HTTP one on the join links and room pages (academy/gate.py `StormGate`, a 503 page with
 Retry-After) and the WebSocket one on room joins (live/limits.py `JoinGate`, close code 4503 "busy: retry after N s").
 Past what a process can answer, every piece of work it takes on makes all the others slower, until none is done
-before its client gives up (the storm of 30 November, issue 16). So a process works on at most `limit` at once and
-refuses one more at once, for almost no CPU, with a time to come back.
+before its client gives up (the storm of 30 November, issue 16). So a process works on at most `limit` at once.
 
-How long to wait adapts to the storm. With 15,000 phones waiting, a fixed 3-6 s would bring back 3,000 retries a
-second, and answering them alone would take the CPU the admitted ones need. So each second the process compares its
-refusals with the work it finished: the wait is scaled by refusals ÷ (`target_refusals` × pieces done), bounded to
-×0.5–×2 a second and to `retry_min`–`retry_max`. The refused then come back at about the rate the process gets
-through its work: a crowd that retries sooner costs refusals, one that retries later leaves the process idle. A
-process quiet for over two seconds starts again from `retry_min`. The target is the price of a refusal:
-TARGET_REFUSALS (5) for a 503 page, which costs the process little; a refused WebSocket has already cost its whole
-handshake, so the joins aim at one. Each refusal's time is jittered (the wait times a factor drawn from `jitter`), so
-that the retries do not come back together.
-
-Counting work done rather than work admitted matters after a lost host (issue 16): its crowd arrives while the
-survivors' bounds are full of joins that take seconds each, so admissions lag, and a wait that tracked them grew
-too slowly (everyone back after 101 s in the 20,000 host rehearsal, against 58 s with the rule above).
-
-A request that can wait (an HTTP page: its client is a browser that waits for an answer) may also stand in line
-(`turn`): first come, first served, for up to a few seconds, the ticket passing from the request that finishes
-straight to the first in line. Waiting in line costs no CPU, and its order is fair; a refusal costs a request every
-retry and its order is a lottery, which in a storm keeps the unlucky out for minutes. The line is never longer than
-what the process finished in its last second (at least `limit`) times the seconds one may wait: a request that
-could not be served in time is refused at once.
+What comes over the bound:
+- A request that can wait (an HTTP page: its client is a browser that waits for an answer) stands in line (`turn`):
+  first come, first served, for up to a few seconds, the ticket passing from the request that finishes straight to
+  the first in line. Waiting costs no CPU and its order is fair. The line is never longer than what the process
+  finished in its last second (at least `limit`) times the seconds one may wait: a request that could not be served
+  in time is not held.
+- Otherwise it is refused at once, for almost no CPU, with an appointment (`appoint`): the next free slot of a
+  schedule that advances at the rate the process finishes its work (learnt in each second it was full, smoothed),
+  behind those in line and those appointed before. The refused come back at the rate the process takes them, in
+  the order they came. A fixed wait does not do that (15,000 phones told 3-6 s come back 3,000 times a second, and
+  answering them takes the CPU the admitted ones need), nor does a wait that grows while refusals outnumber the work
+  done, as both gates did before: its order was a lottery, and whoever was refused at the peak was told to come back
+  after up to a minute, even when the process had room sooner (issue 16: a tenth of 20,000 link taps gave up after
+  two minutes; after a lost host the last of its crowd was back after 98 s while the survivors used 44 % of a core).
+- A client that carries its appointment back (the 503 page's refresh address, academy/gate.py) and comes on time
+  stands in the first line (`turn(…, returning=True)`), served before newcomers, and a newcomer does not stand in
+  line while appointments are outstanding: it gets the next one. A WebSocket comes back without a ticket (room.js
+  opens the same address again); its appointments still spread the returns at the rate the process admits them.
 
 This module imports no models (live/transport.py uses JoinGate before Django's apps are loaded).
 """
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import deque
 from collections.abc import Callable
 
-TARGET_REFUSALS = 5  # refusals per admission a full process aims at: enough retries to keep it busy, few enough
-
 
 class Busy:
     """At most `limit` (a number, or a callable read at each admission) pieces of work in flight in this process;
-    `take()` a ticket, `release()` it when done; over the bound, `refuse()` gives the seconds to announce."""
+    `take()` (or `await turn()`) a ticket, `release()` it when done; over the bound, `appoint()` gives the seconds
+    to announce."""
 
-    def __init__(self, limit: int | Callable[[], int], *, retry_min: float, retry_max: float,
-                 jitter: tuple[float, float], target_refusals: float = TARGET_REFUSALS):
+    def __init__(self, limit: int | Callable[[], int], *, retry_min: float):
         self._limit = limit
-        self.retry_min = float(max(1, retry_min))
-        self.retry_max = float(max(self.retry_min, retry_max))
-        self.target_refusals = target_refusals  # refusals per admission above which the wait grows
-        self.jitter = jitter  # the announced time is the wait times a factor drawn uniformly from this range
+        self.retry_min = float(max(1, retry_min))  # the soonest appointment, in seconds
         self.in_flight = 0
         self.admitted = self.refused = 0  # since the process started (tests; figures for the logs and benchmarks)
-        self.wait = self.retry_min  # the wait now, before jitter (see the module's docstring)
-        self._second = int(time.monotonic())
-        self._window_done = self._window_refused = 0
-        self._done_last_second = 0
+        self.rate = float(max(1, self.limit))  # pieces done per second, learnt while full (the schedule's pace)
+        self._next_slot = 0.0  # time.time() of the last appointment given
         self._line: deque[asyncio.Future] = deque()  # `turn`'s waiters, first come first served
+        self._first: deque[asyncio.Future] = deque()  # back on their appointment: served before `_line`
+        self._second = int(time.monotonic())
+        self._done = self._done_last_second = 0
+        self._was_full = False
 
     @property
     def limit(self) -> int:
@@ -67,24 +60,32 @@ class Busy:
         return self.in_flight >= self.limit
 
     def take(self) -> bool:
-        """A ticket for one piece of work, or False when the process is busy (then answer with `refuse()`)."""
-        self._adapt()
+        """A ticket for one piece of work, or False when the process is busy (then answer with `appoint()`)."""
+        self._tick()
         if self.full():
+            self._was_full = True
             return False
         self.in_flight += 1
         self.admitted += 1
         return True
 
-    async def turn(self, seconds: float) -> bool:
-        """A ticket, standing in line for up to `seconds` when the process is full; False when none came in time or
-        the line was already longer than the process can serve in that time (then answer with `refuse()`)."""
+    async def turn(self, seconds: float, *, returning: bool = False) -> bool:
+        """A ticket, standing in line for up to `seconds` when the process is full; False when none came in time, or
+        the line was already longer than the process can serve in that time, or (for a newcomer) appointments are
+        outstanding (then answer with `appoint()`). `returning`: back on an appointment, first in line."""
         if self.take():
             return True
-        if seconds <= 0 or len(self._line) >= max(self.limit, self._done_last_second) * seconds:
+        if seconds <= 0:
             return False
+        if returning:
+            line = self._first
+        elif self._next_slot > time.time() or len(self._line) >= max(self.limit, self._done_last_second) * seconds:
+            return False
+        else:
+            line = self._line
         loop = asyncio.get_running_loop()
         place = loop.create_future()
-        self._line.append(place)
+        line.append(place)
         timer = loop.call_later(seconds, lambda: place.done() or place.set_result(False))
         try:
             return await place
@@ -96,31 +97,32 @@ class Busy:
             timer.cancel()
 
     def release(self) -> None:
-        self._window_done += 1
-        while self._line:
-            place = self._line.popleft()
-            if not place.done():  # not timed out, not left
-                place.set_result(True)  # the ticket passes on: as many in flight as before
-                self.admitted += 1
-                return
+        self._done += 1
+        for line in (self._first, self._line):
+            while line:
+                place = line.popleft()
+                if not place.done():  # not timed out, not gone
+                    place.set_result(True)  # the ticket passes on: as many in flight as before
+                    self.admitted += 1
+                    return
         self.in_flight -= 1
 
-    def refuse(self) -> int:
-        """Counts a refusal; the whole seconds (at least 1) the refused client is told to wait."""
-        self._adapt()
+    def appoint(self, longest: float) -> int:
+        """Counts a refusal; the whole seconds (at least 1, at most `longest`) until the refused client's
+        appointment: the next slot after those in line and those appointed before, at the rate work is done."""
+        self._tick()
         self.refused += 1
-        self._window_refused += 1
-        return max(1, round(self.wait * random.uniform(*self.jitter)))  # noqa: S311 - jitter, not a secret
+        now = time.time()
+        ahead = (len(self._first) + len(self._line)) / self.rate
+        self._next_slot = max(self._next_slot, now + ahead + self.retry_min) + 1 / self.rate
+        return max(1, round(min(self._next_slot, now + longest) - now))
 
-    def _adapt(self) -> None:
-        """Once a second: scale the wait by the refusals per piece of work done, over the target (module docstring)."""
+    def _tick(self) -> None:
+        """Once a second: what the last second finished, and (when the process was full in it) the rate."""
         second = int(time.monotonic())
         if second == self._second:
             return
-        if second - self._second > 2:  # nothing for a while: the storm is over
-            self.wait = self.retry_min
-        else:
-            ratio = self._window_refused / (self.target_refusals * max(1, self._window_done))
-            self.wait = min(self.retry_max, max(self.retry_min, self.wait * min(2.0, max(0.5, ratio))))
-        self._done_last_second = self._window_done if second - self._second == 1 else 0
-        self._second, self._window_done, self._window_refused = second, 0, 0
+        self._done_last_second = self._done if second - self._second == 1 else 0
+        if self._was_full and self._done_last_second:
+            self.rate = 0.5 * self.rate + 0.5 * self._done_last_second
+        self._second, self._done, self._was_full = second, 0, False

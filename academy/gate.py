@@ -14,9 +14,11 @@ visitor in Chinese (English when switched) that the room is filling and the page
 then finish in milliseconds, not minutes. With refusals alone (no line), 20,000 taps in a minute brought 52,151
 busy pages, and whoever lost the retry lottery several times in a row gave up after two minutes (issue 16).
 
-How long to wait adapts to the storm (academy/busy.py): it starts at LIVE_PAGES_RETRY_AFTER, and each second is
-scaled by the refusals per request finished over 5 (at most ×2, at least ×0.5, up to RETRY_AFTER_MAX); each
-answer's Retry-After is jittered between the wait and twice it, so that the retries do not come back together.
+The 503 page gives an appointment (academy/busy.py): the next slot of a schedule that advances at the rate the
+process finishes these requests, at least LIVE_PAGES_RETRY_AFTER from now, behind those in line and those appointed
+before. Its refresh address carries the appointment back, signed for the path (`?turn=<due>.<signature>`); back on
+time, the request stands first in line, before newcomers, and a newcomer gets the next appointment while any are
+outstanding. Back early, it gets the same appointment again. So a storm is served in the order it came.
 
 A client that leaves while its admitted request waits is Django's to notice: ASGIHandler (5.2) listens for
 http.disconnect while the request is processed and cancels it, so the view does not run once the disconnect has
@@ -25,11 +27,15 @@ arrived (tests/academy/test_gate.py checks that on the join link). Other paths (
 from __future__ import annotations
 
 import html
+import math
 import re
+import time
+from urllib.parse import parse_qsl, quote, urlencode
 
 from django.conf import settings
 from django.http import parse_cookie
 from django.utils import translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext
 
 from academy.busy import Busy
@@ -37,14 +43,20 @@ from academy.busy import Busy
 # The storm paths: a personal join link (live/links.py PATH_PREFIX) and the participant room page (a session page's
 # "room/" route). Plain text here: the base floor does not import the apps.
 STORM_PATHS = re.compile(r"^/live/join/|/room/$")
-RETRY_AFTER_MAX = 60  # seconds: the longest wait a busy page announces (jittered up to twice this)
+APPOINTMENT_MAX = 600  # seconds: the latest appointment a busy page gives (academy/busy.py `Busy.appoint`)
+TURN = "turn"  # the query parameter that carries an appointment back: "<due, Unix seconds>.<signature>"
+TURN_KEPT = 900  # seconds after its time that an appointment still puts its holder first
+
+
+def _turn_signature(path: str, due: int) -> str:
+    return salted_hmac("academy.gate.turn", f"{path}|{due}", algorithm="sha256").hexdigest()[:16]
 
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="{seconds}">
+<meta http-equiv="refresh" content="{seconds}; url={again_url}">
 <title>{title}</title></head>
-<body><h1>{title}</h1><p>{text}</p><p><a href="{path}">{again}</a></p></body></html>
+<body><h1>{title}</h1><p>{text}</p><p><a href="{again_url}">{again}</a></p></body></html>
 """
 
 
@@ -64,7 +76,7 @@ class StormGate(Busy):
 
     def __init__(self, app, *, limit: int, retry_after: int, queue_seconds: float = 0,
                  paths: re.Pattern = STORM_PATHS):
-        super().__init__(limit, retry_min=retry_after, retry_max=RETRY_AFTER_MAX, jitter=(1.0, 2.0))
+        super().__init__(limit, retry_min=retry_after)
         self.queue_seconds = queue_seconds  # the longest a request stands in line for a ticket (0: no line)
         self.app = app
         self.paths = paths
@@ -73,12 +85,29 @@ class StormGate(Busy):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.limit or not self.paths.search(scope["path"]):
             return await self.app(scope, receive, send)
-        if not await self.turn(self.queue_seconds):
+        due = self._appointment(scope)
+        if due is not None and due > time.time() + 1:  # early: the same appointment again
+            return await self.busy(scope, send, due=due)
+        if not await self.turn(self.queue_seconds, returning=due is not None):
             return await self.busy(scope, send)
         try:
             return await self.app(scope, receive, send)
         finally:
             self.release()
+
+    def _appointment(self, scope) -> int | None:
+        """The due time of a valid appointment this request carries back (signed for its path), else None."""
+        query = scope.get("query_string", b"")
+        if TURN.encode() not in query:
+            return None
+        ticket = dict(parse_qsl(query.decode("latin-1"))).get(TURN, "")
+        due_text, _, signature = ticket.partition(".")
+        if not due_text.isdigit() or len(due_text) > 12:
+            return None
+        due = int(due_text)
+        if not constant_time_compare(signature, _turn_signature(scope["path"], due)):
+            return None
+        return due if due + TURN_KEPT > time.time() else None
 
     def _language(self, scope) -> str:
         for name, value in scope.get("headers", ()):
@@ -88,15 +117,23 @@ class StormGate(Busy):
                     return chosen
         return settings.LANGUAGE_CODE
 
-    async def busy(self, scope, send) -> None:
-        """The 503 page: no database, no cache, no session; the same path again after the Retry-After."""
-        seconds = self.refuse()
+    async def busy(self, scope, send, *, due: int | None = None) -> None:
+        """The 503 page: no database, no cache, no session; the same path again at the appointment it gives (or
+        gave before: `due`), which the refresh address carries back signed."""
+        now = time.time()
+        if due is None:
+            seconds = self.appoint(APPOINTMENT_MAX)
+            due = math.ceil(now + seconds)
+        else:
+            seconds = max(1, math.ceil(due - now))
+        query = [(name, value) for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+                 if name != TURN] + [(TURN, f"{due}.{_turn_signature(scope['path'], due)}")]
+        again_url = html.escape(quote(scope.get("root_path", "") + scope["path"]) + "?" + urlencode(query))
         language = self._language(scope)
         texts = self._texts.get(language)
         if texts is None:
             texts = self._texts[language] = _texts(language)
-        path = html.escape(scope.get("root_path", "") + scope["path"])
-        body = PAGE.format(lang=language, seconds=seconds, path=path, title=html.escape(texts["title"]),
+        body = PAGE.format(lang=language, seconds=seconds, again_url=again_url, title=html.escape(texts["title"]),
                            text=html.escape(texts["text"] % {"seconds": seconds}),
                            again=html.escape(texts["again"])).encode()
         await send({"type": "http.response.start", "status": 503, "headers": [

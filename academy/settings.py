@@ -197,8 +197,8 @@ LIVE_REDIS_POOL_SIZE = env.int("LIVE_REDIS_POOL_SIZE", default=50)
 LIVE_ROOM_SHELL_SECONDS = env.int("LIVE_ROOM_SHELL_SECONDS", default=600)
 # Personal join links and room pages a process works on at once (academy/gate.py); more stand in line, first come
 # first served, for up to LIVE_PAGES_QUEUE_SECONDS (0: no line; keep it below Daphne's 45 s --http-timeout and the
-# proxy's read timeout); past that a 503 page that retries by itself after LIVE_PAGES_RETRY_AFTER seconds (jittered
-# up to twice that). LIVE_PAGES_IN_FLIGHT=0: no bound.
+# proxy's read timeout); past that a 503 page that retries by itself at an appointment, at least
+# LIVE_PAGES_RETRY_AFTER seconds away (academy/busy.py). LIVE_PAGES_IN_FLIGHT=0: no bound.
 LIVE_PAGES_IN_FLIGHT = env.int("LIVE_PAGES_IN_FLIGHT", default=16)
 LIVE_PAGES_QUEUE_SECONDS = env.float("LIVE_PAGES_QUEUE_SECONDS", default=20.0)
 LIVE_PAGES_RETRY_AFTER = env.int("LIVE_PAGES_RETRY_AFTER", default=3)

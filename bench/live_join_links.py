@@ -15,12 +15,12 @@ personal links (live/links.py) and B more with a password, then runs two phases 
    one response), then the WebSocket with the cookie it set, until the snapshot.
 
 The clients behave as a phone's browser and room.js do: a 503 page (academy/gate.py: the process is full) is loaded
-again after its Retry-After (its `<meta http-equiv="refresh">`), and a WebSocket that closes or fails before its
-snapshot is opened again after room.js's back-off (1, 2, 4 … 30 s, plus up to as much jitter; 4401/4403/4404/4410/
-4411 end the visit), until --give-up seconds after the tap. Each client's time-to-in runs from its scheduled tap to
+again after its Retry-After, from its `<meta http-equiv="refresh">` address (which carries its appointment back),
+and a WebSocket that closes or fails before its snapshot is opened again after room.js's back-off (1, 2, 4 … 30 s,
+plus up to as much jitter; 4401/4403/4404/4410/4411 end the visit), until --give-up seconds after the tap. Each client's time-to-in runs from its scheduled tap to
 its snapshot. Printed per phase: in (and in within 90 s of the tap), p50/p90/p99 time-to-in, the time at which the
 last one was in (from the window's start), 503 pages and WebSocket retries, failures, the servers' CPU seconds and
-CPU ms per participant; then the ratios (baseline ÷ links) per participant. The load generator (--workers processes, asyncio,
+CPU ms per participant, the load generator's CPU seconds; then the ratios (baseline ÷ links) per participant. The load generator (--workers processes, asyncio,
 bench/httpclient.py and bench/wsclient.py, source addresses 127.0.0.2 …) shares the cores. Loopback only; every
 phase has a deadline and --timeout stops the whole run.
 """
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import html
 import json
 import multiprocessing
 import os
@@ -55,7 +56,7 @@ from bench.wsclient import ClientProtocol, handshake_request  # noqa: E402
 
 PASSWORD = "bench-join-password-2026"  # noqa: S105 - the baseline's bench accounts only
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-REFRESH = re.compile(rb'http-equiv="refresh" content="(\d+)')
+REFRESH = re.compile(rb'http-equiv="refresh" content="(\d+)(?:; url=([^"]+))?"')
 FINAL_CLOSE_CODES = {4401, 4403, 4404, 4410, 4411}  # room.js ends the visit on these; it retries on any other
 IN_WITHIN_S = 90  # the issue's target: in the room within 90 s
 
@@ -93,15 +94,17 @@ def _cookie_header(jar: dict) -> str:
 class Busy(Exception):
     """A 503 page: the browser loads it again after `seconds`."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, url: str | None = None):
         self.seconds = seconds
+        self.url = url  # the refresh address (with the appointment the busy page gave, academy/gate.py)
 
 
 async def _enter_by_link(http: Connection, job: dict, jar: dict) -> str | None:
-    status, fields, body = await http.get(job["link"])
+    status, fields, body = await http.get(job.get("again") or job["link"])
     if status == 503:
         refresh = REFRESH.search(body)
-        raise Busy(float(fields.get("retry-after") or (refresh.group(1) if refresh else 5)))
+        url = html.unescape(refresh.group(2).decode()) if refresh and refresh.group(2) else None
+        raise Busy(float(fields.get("retry-after") or (refresh.group(1) if refresh else 5)), url)
     _cookies(fields, jar)
     if status != 200 or "sessionid" not in jar:
         return f"link http {status}"
@@ -143,6 +146,7 @@ async def run_clients(config: dict, jobs: list[dict], start_at: float, window: f
             except Busy as busy:
                 counts["503"] += 1
                 await http.close()
+                job["again"] = busy.url  # as a browser follows the meta refresh's url
                 if time.time() + busy.seconds > give_up_at:
                     return "gave up (503)"
                 await asyncio.sleep(busy.seconds)
@@ -215,7 +219,9 @@ async def run_clients(config: dict, jobs: list[dict], start_at: float, window: f
 def worker_main(conn, config):
     raise_file_limit()
     jobs, start_at, window, way = conn.recv()
-    conn.send(asyncio.run(run_clients(config, jobs, start_at, window, way)))
+    cpu = time.process_time()
+    result = asyncio.run(run_clients(config, jobs, start_at, window, way))
+    conn.send({**result, "cpu_s": time.process_time() - cpu})
 
 
 # === Data =======================================================================================================
@@ -307,6 +313,7 @@ def run_phase(way: str, jobs: list[dict], args, env_extra: dict, log_dir: Path) 
         "max_ms": rounded(times[-1] if times else None),
         "all_in_s": rounded(last_in - start_at, 2) if last_in else None,
         "server_cpu_s": rounded(cpu, 2), "cpu_ms_per_participant": rounded(cpu * 1000.0 / max(1, len(times)), 2),
+        "generator_cpu_s": rounded(sum(r["cpu_s"] for r in results), 2),
     }
 
 
@@ -314,11 +321,12 @@ def print_report(report: dict):
     print(f"\nJoin by personal link: {report['participants']} registrants over {report['window']} s, "
           f"{report['processes']} processes, {report['database']} + {report['cache']}")
     print(f"{'':>10} {'clients':>8} {'in':>7} {'in 90 s':>7} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} "
-          f"{'all in s':>9} {'503s':>6} {'ws re':>6} {'CPU s':>7} {'CPU ms/p':>9}  failures")
+          f"{'all in s':>9} {'503s':>6} {'ws re':>6} {'CPU s':>7} {'CPU ms/p':>9} {'gen CPU s':>9}  failures")
     for r in report["results"]:
         print(f"{r['way']:>10} {r['clients']:>8} {r['in']:>7} {r[f'in_within_{IN_WITHIN_S}s']:>7} "
               f"{r['p50_ms']!s:>9} {r['p90_ms']!s:>9} {r['p99_ms']!s:>9} {r['all_in_s']!s:>9} {r['http_503']:>6} "
-              f"{r['ws_retries']:>6} {r['server_cpu_s']!s:>7} {r['cpu_ms_per_participant']!s:>9}  "
+              f"{r['ws_retries']:>6} {r['server_cpu_s']!s:>7} {r['cpu_ms_per_participant']!s:>9} "
+              f"{r['generator_cpu_s']!s:>9}  "
               f"{r['failures'] or '-'}")
     for name, value in report.get("ratios", {}).items():
         print(f"  baseline ÷ links, {name}: {value}×")

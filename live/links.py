@@ -84,33 +84,67 @@ PRIVILEGED_PERMISSIONS = (("wagtailadmin", "access_admin"), ("accounts", "modera
                           ("accounts", "view_reports"))
 
 
-def _facts_sql() -> str:
-    """One statement, written once: is the user privileged (a permission directly or through a group, or named
-    moderator or host of any session), banned from this room, and does the page have view restrictions? Plain SQL
-    (PostgreSQL and SQLite alike), because building the same from the ORM costs more CPU than the query itself, and
-    this runs once for each of thousands of taps in the minute before a session."""
+def _check_sql() -> str:
+    """One statement, written once: the registration and its user (every column of both, to build the objects),
+    and the facts a link needs: is the user privileged (a permission directly or through a group, or named moderator
+    or host of any session), banned from this room, and does the session page have view restrictions? Plain SQL
+    (PostgreSQL and SQLite alike), because building the same from the ORM cost more CPU than the query itself
+    (about 1 ms of a 6 ms tap for the ORM's compiler alone), and this runs once for each of thousands of taps in the
+    minute before a session."""
     user_model = get_user_model()
-    user_perms = user_model.user_permissions.through._meta.db_table
-    user_groups = user_model.groups.through._meta.db_table
-    group_perms = Permission.group_set.through._meta.db_table
+    qn = connection.ops.quote_name
+    user_perms = qn(user_model.user_permissions.through._meta.db_table)
+    user_groups = qn(user_model.groups.through._meta.db_table)
+    group_perms = qn(Permission.group_set.through._meta.db_table)
     named = " OR ".join(["(ct.app_label = %s AND p.codename = %s)"] * len(PRIVILEGED_PERMISSIONS))
+    columns = ", ".join([f"r.{qn(field.column)}" for field in _fields(Registration)]
+                        + [f"u.{qn(field.column)}" for field in _fields(user_model)])
     return f"""
-        SELECT
-          EXISTS (SELECT 1 FROM {Permission._meta.db_table} p
-                  JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id
+        SELECT {columns},
+          EXISTS (SELECT 1 FROM {qn(Permission._meta.db_table)} p
+                  JOIN {qn(ContentType._meta.db_table)} ct ON ct.id = p.content_type_id
                   WHERE ({named})
-                    AND (p.id IN (SELECT permission_id FROM {user_perms} WHERE user_id = %s)
+                    AND (p.id IN (SELECT permission_id FROM {user_perms} WHERE user_id = r.user_id)
                          OR p.id IN (SELECT gp.permission_id FROM {group_perms} gp
-                                     JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s))),
-          EXISTS (SELECT 1 FROM {SessionModerator._meta.db_table} WHERE user_id = %s),
-          EXISTS (SELECT 1 FROM {Ban._meta.db_table} WHERE session_id = %s AND user_id = %s),
-          EXISTS (SELECT 1 FROM {PageViewRestriction._meta.db_table} r
-                  JOIN {Page._meta.db_table} pg ON pg.id = r.page_id
-                  WHERE substr(%s, 1, length(pg.path)) = pg.path)
+                                     JOIN {user_groups} ug ON ug.group_id = gp.group_id
+                                     WHERE ug.user_id = r.user_id))),
+          EXISTS (SELECT 1 FROM {qn(SessionModerator._meta.db_table)} m WHERE m.user_id = r.user_id),
+          EXISTS (SELECT 1 FROM {qn(Ban._meta.db_table)} b
+                  WHERE b.session_id = r.session_id AND b.user_id = r.user_id),
+          EXISTS (SELECT 1 FROM {qn(PageViewRestriction._meta.db_table)} v
+                  JOIN {qn(Page._meta.db_table)} pg ON pg.id = v.page_id
+                  WHERE substr(s.path, 1, length(pg.path)) = pg.path)
+        FROM {qn(Registration._meta.db_table)} r
+        JOIN {qn(user_model._meta.db_table)} u ON u.id = r.user_id
+        JOIN {qn(Page._meta.db_table)} s ON s.id = r.session_id
+        WHERE r.id = %s
     """
 
 
-_FACTS_SQL: str | None = None
+def _fields(model) -> list:
+    return list(model._meta.concrete_fields)
+
+
+_converters: dict[type, list] = {}
+
+
+def _from_row(model, values):
+    """A model instance from its columns as the database gave them, with Django's converters (SQLite returns
+    dates as text, for one), as the ORM's compiler applies them."""
+    converters = _converters.get(model)
+    if converters is None:
+        converters = _converters[model] = [
+            (index, column, converter)
+            for index, column in enumerate(field.get_col(model._meta.db_table) for field in _fields(model))
+            for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        ]
+    values = list(values)
+    for index, column, converter in converters:
+        values[index] = converter(values[index], column, connection)
+    return model.from_db(connection.alias, [field.attname for field in _fields(model)], values)
+
+
+_CHECK_SQL: str | None = None
 
 # The session pages that links name, kept per process for a few seconds: at 19:30 thousands of taps name the same
 # session, and loading a Wagtail page row (two tables, many columns) is most of what a tap costs. Publishing or
@@ -138,15 +172,21 @@ def forget_session(sender=None, instance=None, **kwargs) -> None:
         _sessions.pop(instance.pk, None)
 
 
-def _facts(*, user_id: int, session_id: int, path: str) -> tuple[bool, bool, bool, bool]:
-    global _FACTS_SQL
-    if _FACTS_SQL is None:
-        _FACTS_SQL = _facts_sql()
-    params = [part for pair in PRIVILEGED_PERMISSIONS for part in pair]
-    params += [user_id, user_id, user_id, session_id, user_id, path]
+def _check_row(pk: int):
+    """(registration with its user, privileged by permission, moderates, banned, restricted), or None."""
+    global _CHECK_SQL
+    if _CHECK_SQL is None:
+        _CHECK_SQL = _check_sql()
+    params = [part for pair in PRIVILEGED_PERMISSIONS for part in pair] + [pk]
     with connection.cursor() as cursor:
-        cursor.execute(_FACTS_SQL, params)
-        return tuple(bool(value) for value in cursor.fetchone())
+        cursor.execute(_CHECK_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    registration_width, user_width = len(_fields(Registration)), len(_fields(get_user_model()))
+    registration = _from_row(Registration, row[:registration_width])
+    registration.user = _from_row(get_user_model(), row[registration_width:registration_width + user_width])
+    return registration, *(bool(value) for value in row[registration_width + user_width:])
 
 
 def link_may_sign_in(user, session: LiveSessionPage | None = None) -> bool:
@@ -176,8 +216,9 @@ class LinkCheck:
 def link_check(token: str, *, now=None) -> LinkCheck:
     """Read a token: who it names and whether it may sign them in now (see the module's docstring).
 
-    Two queries: the registration with its user (the session page comes from a short per-process cache); then (`_facts`) whether the user is privileged
-    (permissions, moderator of any session), banned from this room, and whether the page has view restrictions."""
+    One query (`_check_sql`): the registration with its user, and whether the user is privileged (permissions,
+    moderator of any session), banned from this room, and whether the page has view restrictions. The session page
+    comes from a short per-process cache."""
     pk_text, _, signature = (token or "").partition("-")
     try:
         pk = int(pk_text, 36)
@@ -185,8 +226,11 @@ def link_check(token: str, *, now=None) -> LinkCheck:
         return LinkCheck(problem=INVALID)
     if not 0 < pk < 2**63 or len(signature) != SIGNATURE_LENGTH:
         return LinkCheck(problem=INVALID)
-    registration = Registration.objects.select_related("user").filter(pk=pk).first()
-    if registration is None or not constant_time_compare(signature, _signature(registration, registration.user)):
+    found = _check_row(pk)
+    if found is None:
+        return LinkCheck(problem=INVALID)
+    registration, privileged_perm, moderates, banned, restricted = found
+    if not constant_time_compare(signature, _signature(registration, registration.user)):
         return LinkCheck(problem=INVALID)
     session = _session(registration.session_id)
     if session is None:
@@ -195,8 +239,6 @@ def link_check(token: str, *, now=None) -> LinkCheck:
     user = registration.user
     if not user.is_active:
         return LinkCheck(problem=INVALID)
-    privileged_perm, moderates, banned, restricted = _facts(user_id=user.pk, session_id=session.pk,
-                                                            path=session.path)
     facts = {"registration": registration, "session": session, "user": user, "banned": banned,
              "restricted": restricted}
     if registration.cancelled_at is not None:

@@ -1,58 +1,46 @@
-"""academy/busy.py: the wait follows the refusals a process gives per piece of work it finishes, against a target
-that is the price of a refusal (5 for the 503 page, 1 for a WebSocket whose handshake is already paid)."""
+"""academy/busy.py: a bound on work in flight; over it a line (first come, first served) for those who can wait,
+and for the others an appointment on a schedule that advances at the rate the process finishes its work."""
+import asyncio
 import time
 
 from academy.busy import Busy
 
 
-def test_the_wait_grows_past_the_target_refusals_per_piece_done_and_not_below_it():
-    cheap = Busy(1, retry_min=1, retry_max=30, jitter=(1.0, 1.0))  # the 503 page's target: 5
-    dear = Busy(1, retry_min=1, retry_max=30, jitter=(1.0, 1.0), target_refusals=1)  # the WebSocket joins'
-    for _ in range(4):  # four one-second windows of the same crowd: 3 refusals for each admission
-        for gate in (cheap, dear):
-            assert gate.take()
-            for _ in range(3):
-                assert not gate.take()
-                gate.refuse()
-            gate.release()
-        time.sleep(1.05)  # the windows are seconds of the monotonic clock: this sleep is the test
-    for gate in (cheap, dear):
-        gate.take()  # the last window is counted
-        gate.release()
-    assert cheap.wait == 1.0  # 3 per admission is within 5: the 503 page keeps its shortest wait
-    assert dear.wait > 3.0  # 3 per join done is over 1: doubled each window (2, 4, 8)
-
-
 def next_second() -> None:
-    """Sleep into the next second of the monotonic clock (Busy's windows): this sleep is the test."""
+    """Sleep into the next second of the monotonic clock (Busy learns once a second): this sleep is the test."""
     time.sleep(1.0 - time.monotonic() % 1.0 + 0.01)
 
 
-def test_refusals_while_nothing_finishes_double_the_wait_and_it_halves_once_they_stop():
-    """After a lost host the survivors' bounds are full of slow joins: a second can end with nothing done."""
-    gate = Busy(2, retry_min=1, retry_max=30, jitter=(1.0, 1.0), target_refusals=1)
+def test_the_schedule_learns_the_rate_from_the_seconds_the_process_was_full():
+    gate = Busy(4, retry_min=1)
+    assert gate.rate == 4.0  # before it knows better: the limit a second
     next_second()
-    assert gate.take() and gate.take()  # held for the whole storm: nothing is done
-    for expected in (2.0, 4.0, 8.0):
-        for _ in range(10):
-            assert not gate.take()
-            gate.refuse()
-        next_second()
-        gate.refuse()  # the first refusal of the new second closes the last one's window
-        assert gate.wait == expected
-    gate.release()
-    gate.release()
-    for expected in (4.0, 2.0):  # work is done, nobody is refused: halve each second
-        next_second()
+    for _ in range(3):  # a full second in which 20 pieces were done
+        for _ in range(4):
+            assert gate.take()
+        assert not gate.take()
+        for _ in range(4):
+            gate.release()
+    for _ in range(8):
         assert gate.take()
         gate.release()
-        assert gate.wait == expected
+    next_second()
+    gate.take()
+    assert gate.rate == 0.5 * 4 + 0.5 * 20
+    gate.release()
+    next_second()  # a second that was never full teaches nothing: demand, not capacity
+    gate.take()
+    assert gate.rate == 12.0
+    gate.release()
+    # Appointments 1/rate apart, after the soonest (1 s), nobody in line.
+    now = time.time()
+    slots = [gate.appoint(600) for _ in range(24)]
+    assert slots[0] == round(1 + 1 / 12) and slots[-1] == round(gate._next_slot - now)
+    assert abs(gate._next_slot - now - (1 + 24 / 12)) < 0.1
 
 
 async def test_the_line_is_first_come_first_served_and_each_ticket_passes_on():
-    import asyncio
-
-    gate = Busy(1, retry_min=1, retry_max=30, jitter=(1.0, 1.0))
+    gate = Busy(1, retry_min=1)
     assert await gate.turn(5)
     order = []
 
@@ -73,9 +61,7 @@ async def test_the_line_is_first_come_first_served_and_each_ticket_passes_on():
 
 
 async def test_a_turn_that_does_not_come_in_time_is_false_and_a_leaver_keeps_nobody_waiting():
-    import asyncio
-
-    gate = Busy(1, retry_min=1, retry_max=30, jitter=(1.0, 1.0))
+    gate = Busy(1, retry_min=1)
     assert gate.take()
     assert not await gate.turn(0.05)  # the ticket holder does not finish in time
     leaver = asyncio.create_task(gate.turn(5))
@@ -90,9 +76,7 @@ async def test_a_turn_that_does_not_come_in_time_is_false_and_a_leaver_keeps_nob
 
 
 async def test_a_ticket_handed_over_as_its_client_leaves_is_passed_on():
-    import asyncio
-
-    gate = Busy(1, retry_min=1, retry_max=30, jitter=(1.0, 1.0))
+    gate = Busy(1, retry_min=1)
     assert gate.take()
     leaver = asyncio.create_task(gate.turn(5))
     await asyncio.sleep(0)
@@ -106,9 +90,7 @@ async def test_a_ticket_handed_over_as_its_client_leaves_is_passed_on():
 
 
 async def test_the_line_is_no_longer_than_the_process_can_serve_in_the_wait():
-    import asyncio
-
-    gate = Busy(2, retry_min=1, retry_max=30, jitter=(1.0, 1.0))
+    gate = Busy(2, retry_min=1)
     assert gate.take() and gate.take()
     # Nothing finished in the last second: the line holds at most limit x seconds = 2 x 3.
     waiting = [asyncio.create_task(gate.turn(3)) for _ in range(6)]
@@ -118,3 +100,18 @@ async def test_the_line_is_no_longer_than_the_process_can_serve_in_the_wait():
     for task in waiting:
         task.cancel()
     await asyncio.gather(*waiting, return_exceptions=True)
+
+
+async def test_appointments_follow_one_another_and_returners_go_before_newcomers():
+    gate = Busy(1, retry_min=1)
+    assert gate.take()
+    # The rate is the limit a second until a full second's work says otherwise: one appointment a second.
+    assert [gate.appoint(600) for _ in range(3)] == [2, 3, 4]
+    assert gate.appoint(3) == 3  # never later than the longest given
+    assert gate.refused == 4
+    returner = asyncio.create_task(gate.turn(5, returning=True))
+    await asyncio.sleep(0)
+    assert len(gate._first) == 1
+    assert not await gate.turn(5)  # a newcomer while appointments are outstanding: refused, not in line
+    gate.release()
+    assert await returner and gate.in_flight == 1

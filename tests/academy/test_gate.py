@@ -2,7 +2,9 @@
 themselves; the admitted taps succeed, the refused ones get in on their retry (nothing lost), other paths pass, and
 a client that has left before its request is worked on is not signed in (Django's ASGIHandler cancels it)."""
 import asyncio
+import html
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,7 +14,7 @@ from django.core.asgi import get_asgi_application
 from django.db import connections
 from django.utils import timezone
 
-from academy.gate import StormGate
+from academy.gate import StormGate, _turn_signature
 from live import links
 from live.models import Registration
 from tests.factories import UserFactory
@@ -25,10 +27,17 @@ RETRY_AFTER = 2
 
 
 def _scope(path: str, cookie: str = "") -> dict:
+    path, _, query = path.partition("?")
     headers = [(b"host", b"testserver")] + ([(b"cookie", cookie.encode())] if cookie else [])
     return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
-            "client": ("127.0.0.9", 40000), "server": ("testserver", 80)}
+            "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+            "headers": headers, "client": ("127.0.0.9", 40000), "server": ("testserver", 80)}
+
+
+def _refresh(answer: dict) -> tuple[int, str]:
+    """The busy page's meta refresh: (seconds, address), the address unescaped as a browser reads it."""
+    found = re.search(r'<meta http-equiv="refresh" content="(\d+); url=([^"]+)">', answer["body"].decode())
+    return int(found.group(1)), html.unescape(found.group(2))
 
 
 async def _get(app, path: str, *, cookie: str = "", disconnect_first: bool = False) -> dict:
@@ -76,18 +85,24 @@ async def test_a_flood_beyond_the_bound_gets_fast_503s_that_retry_and_the_admitt
     refused = [(path, a) for path, a in zip(paths, answers) if a["status"] == 503]
     assert len(served) == LIMIT and len(refused) == len(paths) - LIMIT
     assert all("sessionid=" in a["headers"].get("set-cookie", "") for a in served)
-    for _path, answer in refused:
+    appointments = []
+    for path, answer in refused:
         seconds = int(answer["headers"]["retry-after"])
-        assert RETRY_AFTER <= seconds <= 2 * RETRY_AFTER
-        html = answer["body"].decode()
-        assert f'<meta http-equiv="refresh" content="{seconds}">' in html
-        assert "直播间正在进场" in html and f"{seconds} 秒后自动重试" in html
-        assert "<script" not in html and "default-src 'none'" in answer["headers"]["content-security-policy"]
+        # One appointment after another, LIMIT a second at first (the rate is learnt from the work done).
+        assert RETRY_AFTER <= seconds <= RETRY_AFTER + 1 + len(refused) / LIMIT
+        page = answer["body"].decode()
+        refresh_seconds, again = _refresh(answer)
+        assert refresh_seconds == seconds and again.startswith(path + "?turn=")
+        appointments.append(int(again.partition("=")[2].partition(".")[0]))
+        assert "直播间正在进场" in page and f"{seconds} 秒后自动重试" in page
+        assert "<script" not in page and "default-src 'none'" in answer["headers"]["content-security-policy"]
         assert "set-cookie" not in answer["headers"]  # no session was made for it
+    assert appointments == sorted(appointments) and appointments[-1] > appointments[0]
     assert gate.in_flight == 0 and gate.refused == len(refused)
-    # Nothing lost: each refused tap, tried again as its page does, gets in.
-    for path, _answer in refused:
-        again = await _get(gate, path)
+    # Nothing lost: each refused tap, tried again as its page does (at its address, when its time has come), gets in.
+    await asyncio.sleep(max(appointments) - time.time() + 0.1)
+    for _path, answer in refused:
+        again = await _get(gate, _refresh(answer)[1])
         assert again["status"] == 200 and "sessionid=" in again["headers"]["set-cookie"]
     assert await database_sync_to_async(Session.objects.count)() == len(paths)
 
@@ -126,31 +141,51 @@ def test_the_site_application_puts_the_gate_before_django(settings):
     assert not re.search(http.paths, "/sessions/x/") and not re.search(http.paths, "/ws/live/1/")
 
 
-async def test_the_wait_grows_while_the_storm_lasts_and_shrinks_back_after_it():
+async def test_appointments_are_kept_in_order_and_a_returner_on_time_goes_before_newcomers():
     held = asyncio.Event()
+    entered = []
 
     async def slow_app(scope, receive, send):  # a request that is still being worked on
+        entered.append(scope["path"])
         await held.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    gate = StormGate(slow_app, limit=1, retry_after=RETRY_AFTER)
+    gate = StormGate(slow_app, limit=1, retry_after=RETRY_AFTER, queue_seconds=5)
     holder = asyncio.ensure_future(_get(gate, "/live/join/held/"))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 15
     while gate.in_flight < 1 and loop.time() < deadline:
         await asyncio.sleep(0.01)
-    longest = 0
-    while longest < 4 * RETRY_AFTER and loop.time() < deadline:
-        answer = await _get(gate, "/live/join/other/")
-        assert answer["status"] == 503
-        longest = max(longest, int(answer["headers"]["retry-after"]))
-        await asyncio.sleep(0.01)
-    assert longest >= 4 * RETRY_AFTER  # refusals only, no admissions: the wait grew
+    # Newcomers while the process is full and no appointment is outstanding: they stand in line.
+    first = asyncio.ensure_future(_get(gate, "/live/join/first/"))
+    await asyncio.sleep(0.01)
+    assert len(gate._line) == 1
+    # The line is longer than the process (1 a second so far) serves in 5 s: appointments, one after another.
+    crowd = [asyncio.ensure_future(_get(gate, f"/live/join/c{index}/")) for index in range(4)]
+    await asyncio.sleep(0.05)
+    assert len(gate._line) == 5
+    refused = [await _get(gate, f"/live/join/r{index}/") for index in range(3)]
+    assert [answer["status"] for answer in refused] == [503, 503, 503]
+    dues = [int(_refresh(answer)[1].partition("turn=")[2].partition(".")[0]) for answer in refused]
+    assert dues[0] >= time.time() + 5 and dues == sorted(dues) and dues[-1] > dues[0]
+    # Back early: the same appointment again, nothing new given.
+    early = await _get(gate, _refresh(refused[0])[1])
+    assert early["status"] == 503 and _refresh(early)[1] == _refresh(refused[0])[1]
+    # A forged appointment is a newcomer's request: the next appointment, after the others.
+    forged = await _get(gate, f"/live/join/forged/?turn={int(time.time())}.0123456789abcdef")
+    assert forged["status"] == 503 and int(_refresh(forged)[1].partition("turn=")[2][:10]) > dues[-1]
+    # Back on time (its appointment has come): first in line, before the five newcomers.
+    due = int(time.time())
+    returner = asyncio.ensure_future(_get(gate, f"/live/join/r0/?turn={due}.{_turn_signature('/live/join/r0/', due)}"))
+    await asyncio.sleep(0.01)
+    assert len(gate._first) == 1
+    # A newcomer now does not stand in line at all: appointments are outstanding.
+    late = await _get(gate, "/live/join/late/")
+    assert late["status"] == 503
     held.set()
-    assert (await holder)["status"] == 200
-    # A quiet process starts again from the shortest wait.
-    while gate.wait > RETRY_AFTER and loop.time() < deadline + 10:
-        await asyncio.sleep(0.2)
-        await _get(gate, "/live/join/after/")
-    assert gate.wait == RETRY_AFTER
+    answers = await asyncio.gather(holder, returner, first, *crowd)
+    assert [answer["status"] for answer in answers] == [200] * 7
+    assert entered == ["/live/join/held/", "/live/join/r0/", "/live/join/first/"] + [
+        f"/live/join/c{index}/" for index in range(4)]
+    assert gate.in_flight == 0 and not gate._line and not gate._first

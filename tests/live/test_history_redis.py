@@ -2,8 +2,6 @@
 next commands on them (an event's append, a join's look-up) must reach the new one instead of failing."""
 import asyncio
 
-import pytest
-
 from live.history import RedisHistory
 
 REST = '"ts":1764366301234,"name":"announcement","data":{}}'
