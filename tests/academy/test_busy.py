@@ -32,11 +32,16 @@ def test_the_schedule_learns_the_rate_from_the_seconds_the_process_was_full():
     gate.take()
     assert gate.rate == 12.0
     gate.release()
-    # Appointments 1/rate apart, after the soonest (1 s), nobody in line.
+    # Appointments 1/(rate x 1.25) apart, after the soonest (1 s), nobody in line.
     now = time.time()
-    slots = [gate.appoint(600) for _ in range(24)]
-    assert slots[0] == round(1 + 1 / 12) and slots[-1] == round(gate._next_slot - now)
-    assert abs(gate._next_slot - now - (1 + 24 / 12)) < 0.1
+    slots = [gate.appoint(600) for _ in range(30)]
+    assert slots[0] == round(1 + 1 / 15) and slots[-1] == round(gate._next_slot - now)
+    assert abs(gate._next_slot - now - (1 + 30 / 15)) < 0.1
+    # The next second the process is never full while those appointments are outstanding: it can do more.
+    next_second()
+    gate.take()
+    assert gate.rate == 12.0 * 1.25
+    gate.release()
 
 
 async def test_the_line_is_first_come_first_served_and_each_ticket_passes_on():
@@ -105,10 +110,10 @@ async def test_the_line_is_no_longer_than_the_process_can_serve_in_the_wait():
 async def test_appointments_follow_one_another_and_returners_go_before_newcomers():
     gate = Busy(1, retry_min=1)
     assert gate.take()
-    # The rate is the limit a second until a full second's work says otherwise: one appointment a second.
-    assert [gate.appoint(600) for _ in range(3)] == [2, 3, 4]
+    # The rate is the limit a second until a full second's work says otherwise: 1.25 appointments a second.
+    assert [gate.appoint(600) for _ in range(4)] == [2, 3, 3, 4]  # 1.8, 2.6, 3.4, 4.2 s
     assert gate.appoint(3) == 3  # never later than the longest given
-    assert gate.refused == 4
+    assert gate.refused == 5
     returner = asyncio.create_task(gate.turn(5, returning=True))
     await asyncio.sleep(0)
     assert len(gate._first) == 1
