@@ -199,7 +199,7 @@ LIVE_ROOM_SHELL_SECONDS = env.int("LIVE_ROOM_SHELL_SECONDS", default=600)
 # first served, for up to LIVE_PAGES_QUEUE_SECONDS (0: no line; keep it below Daphne's 45 s --http-timeout and the
 # proxy's read timeout); past that a 503 page that retries by itself at an appointment, at least
 # LIVE_PAGES_RETRY_AFTER seconds away (academy/busy.py). LIVE_PAGES_IN_FLIGHT=0: no bound.
-LIVE_PAGES_IN_FLIGHT = env.int("LIVE_PAGES_IN_FLIGHT", default=16)
+LIVE_PAGES_IN_FLIGHT = env.int("LIVE_PAGES_IN_FLIGHT", default=64)
 LIVE_PAGES_QUEUE_SECONDS = env.float("LIVE_PAGES_QUEUE_SECONDS", default=20.0)
 LIVE_PAGES_RETRY_AFTER = env.int("LIVE_PAGES_RETRY_AFTER", default=3)
 
