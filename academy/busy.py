@@ -22,14 +22,21 @@ What comes over the bound:
   two minutes; after a lost host the last of its crowd was back after 98 s while the survivors used 44 % of a core).
 - A client that carries its appointment back (the 503 page's refresh address, academy/gate.py) and comes on time
   stands in the first line (`turn(…, returning=True)`), served before newcomers, and a newcomer does not stand in
-  line while appointments are outstanding: it gets the next one. A WebSocket comes back without a ticket (room.js
-  opens the same address again); its appointments still spread the returns at the rate the process admits them.
+  line while appointments are outstanding: it gets the next one.
+- A client that cannot carry an appointment back (a WebSocket: room.js opens the same address again) gets a wait
+  instead (`refuse`): each second the process scales it by its refusals per piece of work done, over
+  `target_refusals`, at most ×2 and at least ×0.5, within `retry_min`-`retry_max`, jittered; a process quiet for
+  two seconds starts again from `retry_min`. Appointments do not work without the ticket: every retry of the same
+  client takes a new slot, so the schedule stretches with the retries rather than with the clients. Measured in
+  the 20,000 host rehearsal (bench/live_hosts.py), a lost host's crowd back p99: 42.9 s with this wait, 100.2 s with
+  appointments, 55-101 s with a wait that grew ×1.5 while refusals outnumbered admissions.
 
 This module imports no models (live/transport.py uses JoinGate before Django's apps are loaded).
 """
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -47,9 +54,14 @@ class Busy:
     `take()` (or `await turn()`) a ticket, `release()` it when done; over the bound, `appoint()` gives the seconds
     to announce."""
 
-    def __init__(self, limit: int | Callable[[], int], *, retry_min: float):
+    def __init__(self, limit: int | Callable[[], int], *, retry_min: float, retry_max: float | None = None,
+                 jitter: tuple[float, float] = (1.0, 1.0), target_refusals: float = 1.0):
         self._limit = limit
-        self.retry_min = float(max(1, retry_min))  # the soonest appointment, in seconds
+        self.retry_min = float(max(1, retry_min))  # the soonest appointment or wait, in seconds
+        self.retry_max = float(max(self.retry_min, retry_max or self.retry_min))  # `refuse`'s longest wait
+        self.jitter = jitter  # `refuse`: the announced time is the wait times a factor drawn from this range
+        self.target_refusals = target_refusals  # `refuse`: refusals per piece done above which the wait grows
+        self.wait = self.retry_min  # `refuse`'s wait now, before jitter
         self.in_flight = 0
         self.admitted = self.refused = 0  # since the process started (tests; figures for the logs and benchmarks)
         self.rate = float(max(1, self.limit))  # pieces done per second, learnt while full (the schedule's pace)
@@ -57,7 +69,7 @@ class Busy:
         self._line: deque[asyncio.Future] = deque()  # `turn`'s waiters, first come first served
         self._first: deque[asyncio.Future] = deque()  # back on their appointment: served before `_line`
         self._second = int(time.monotonic())
-        self._done = self._done_last_second = 0
+        self._done = self._done_last_second = self._refused = 0  # this second's
         self._was_full = False
 
     @property
@@ -115,6 +127,14 @@ class Busy:
                     return
         self.in_flight -= 1
 
+    def refuse(self) -> int:
+        """Counts a refusal; the whole seconds (at least 1) a client that cannot carry an appointment is told to
+        wait (the module's docstring)."""
+        self._tick()
+        self.refused += 1
+        self._refused += 1
+        return max(1, round(self.wait * random.uniform(*self.jitter)))  # noqa: S311 - jitter, not a secret
+
     def appoint(self, longest: float) -> int:
         """Counts a refusal; the whole seconds (at least 1, at most `longest`) until the refused client's
         appointment: the next slot after those in line and those appointed before, at the rate work is done."""
@@ -127,14 +147,19 @@ class Busy:
         return max(1, round(min(self._next_slot, now + longest) - now))
 
     def _tick(self) -> None:
-        """Once a second: what the last second finished, and (when the process was full in it) the rate."""
+        """Once a second: `refuse`'s wait, what the last second finished, and the schedule's rate."""
         second = int(time.monotonic())
         if second == self._second:
             return
+        if second - self._second > 2:  # nothing for a while: the storm is over
+            self.wait = self.retry_min
+        else:
+            ratio = self._refused / (self.target_refusals * max(1, self._done))
+            self.wait = min(self.retry_max, max(self.retry_min, self.wait * min(2.0, max(0.5, ratio))))
         self._done_last_second = self._done if second - self._second == 1 else 0
         if self._was_full and self._done_last_second:
             self.rate = 0.5 * self.rate + 0.5 * self._done_last_second
         elif self._next_slot > time.time() and not self._line and not self._first:
             # Appointments are outstanding and nobody waited for a ticket: the schedule is slower than the process.
             self.rate *= RATE_RAISE
-        self._second, self._done, self._was_full = second, 0, False
+        self._second, self._done, self._refused, self._was_full = second, 0, 0, False

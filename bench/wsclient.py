@@ -23,10 +23,10 @@ _RETRY_AFTER = re.compile(r"retry after (\d+)")
 
 
 def busy_delay(reason: str | None, rng) -> float:
-    """room.js's wait after a 4503 ("busy: retry after N s", an appointment): N s plus up to a second of jitter."""
+    """room.js's wait after a 4503 ("busy: retry after N s"): N s plus a jitter of up to half again."""
     match = _RETRY_AFTER.search(reason or "")
     seconds = min(300, max(1, int(match.group(1)))) if match else 5
-    return seconds + rng.random()
+    return seconds + rng.random() * seconds / 2
 
 
 def handshake_request(path: str, host: str, origin: str, cookie: str | None) -> bytes:

@@ -74,7 +74,7 @@ class RoomLimits:
 # A process over its bound on joins in flight refuses a connect with this code, the reason saying when to come back.
 CLOSE_BUSY = 4503
 BUSY_REASON = "busy: retry after {seconds} s"
-BUSY_RETRY_MIN, BUSY_RETRY_MAX = 1.0, 120.0  # the soonest and the latest appointment (room.js reads up to 300)
+BUSY_RETRY_MIN, BUSY_RETRY_MAX = 1.0, 30.0  # 30: room.js's longest back-off
 
 
 def joins_in_flight_limit() -> int:
@@ -89,15 +89,17 @@ class JoinGate(Busy):
     being handled), `LIVE_JOINS_IN_FLIGHT` (read at each connect). Over it a connect is refused at once with 4503 and
     a time to come back: live/transport.py refuses under Daphne before any ASGI application exists for the socket
     (the cheapest answer there is), the consumer refuses those that got past that in the same moment (and under
-    other servers). The time is an appointment as academy/busy.py says: the next slot at the rate this process
-    finishes its joins, 1-120 s away (room.js adds up to a second of jitter)."""
+    other servers). The time is `Busy.refuse`'s wait (a socket carries no appointment back): it follows the refusals
+    per join done, within 1-30 s, jittered ±50 % (room.js adds jitter of its own)."""
 
     def __init__(self):
-        super().__init__(joins_in_flight_limit, retry_min=BUSY_RETRY_MIN)
+        # A refused WebSocket has cost its whole handshake (about half a join): aim at one refusal per join done.
+        super().__init__(joins_in_flight_limit, retry_min=BUSY_RETRY_MIN, retry_max=BUSY_RETRY_MAX,
+                         jitter=(0.5, 1.5), target_refusals=1)
 
     def refusal_reason(self) -> str:
         """Counts a refusal; the close reason that tells the client when to try again."""
-        return BUSY_REASON.format(seconds=self.appoint(BUSY_RETRY_MAX))
+        return BUSY_REASON.format(seconds=self.refuse())
 
 
 gate = JoinGate()

@@ -44,6 +44,29 @@ def test_the_schedule_learns_the_rate_from_the_seconds_the_process_was_full():
     gate.release()
 
 
+def test_a_wait_doubles_while_refusals_outnumber_the_work_done_and_halves_once_they_stop():
+    """`refuse`, for clients that cannot carry an appointment back (WebSockets). After a lost host the survivors'
+    bounds are full of slow joins: a second can end with nothing done."""
+    gate = Busy(2, retry_min=1, retry_max=30, target_refusals=1)
+    next_second()
+    assert gate.take() and gate.take()  # held for the whole storm: nothing is done
+    for expected in (2.0, 4.0, 8.0):
+        for _ in range(10):
+            assert not gate.take()
+            gate.refuse()
+        next_second()
+        gate.refuse()  # the first refusal of the new second closes the last one's window
+        assert gate.wait == expected
+    gate.release()
+    gate.release()
+    for expected in (4.0, 2.0):  # work is done, nobody is refused: halve each second
+        next_second()
+        assert gate.take()
+        gate.release()
+        assert gate.wait == expected
+    assert Busy(1, retry_min=1, retry_max=30, jitter=(0.5, 1.5)).refuse() in (1, 2)  # 1 s, jittered ±50 %
+
+
 async def test_the_line_is_first_come_first_served_and_each_ticket_passes_on():
     gate = Busy(1, retry_min=1)
     assert await gate.turn(5)

@@ -84,19 +84,19 @@ def test_a_busy_server_is_retried_when_it_says_without_growing_the_back_off(asgi
     room = RoutedRoom(browser, asgi_server, "e2e-busy", "郑晓燕", "直播课:服务器忙")
     room.page.clock.run_for(15_000)  # open longer than 10 s: the next drop starts the back-off at 1-2 s
     started = room.lose_connection("busy")
-    room.run(75)  # the first reconnect after 1-2 s, then busy three times: each retried after 20-21 s
+    room.run(75)  # the first reconnect after 1-2 s, then busy three times: each retried after 20-30 s
     busy = [ms for ms, _ in room.attempts[started:]]
     waits = [(b - a) / 1000 for a, b in zip(busy, busy[1:])]
     assert 1 <= busy[0] / 1000 <= 2.2, busy
     assert len(waits) >= 2, busy
     for wait in waits:
-        assert 20 - 0.2 <= wait <= 21 + 0.2, waits  # as told, plus up to a second; never 2, 4, 8 …
+        assert 20 - 0.2 <= wait <= 30 + 0.2, waits  # as told, plus up to half again; never 2, 4, 8 …
     assert sum(waits) > 20 * len(waits) + 0.3, waits  # jittered: not the bare 20 s
     # Then the host is gone: the back-off goes on from where the one real failure left it (2-4 s), not from a
     # count grown by the busy answers.
     room.answer = "gone"
     last = room.attempts[-1][0]
-    room.run(40)  # the busy retry still pending (within 21 s) fails; the next comes 2-4 s later
+    room.run(40)  # the busy retry still pending (within 30 s) fails; the next comes 2-4 s later
     after = [ms for ms, _ in room.attempts if ms > last]
     assert len(after) >= 2, room.attempts
     assert 2 - 0.2 <= (after[1] - after[0]) / 1000 <= 4 + 0.2, (last, after)

@@ -20,13 +20,12 @@
   var FINAL = { 4401: true, 4403: true, 4404: true, 4410: true, 4411: true };
   var AFRESH = 4412, SERVER_ERROR = 4500, BUSY = 4503;
 
-  // 4503: the server is busy with other joins and gives an appointment ("busy: retry after N s", spread by the
-  // server at the rate it takes joins): wait N s plus up to a second of jitter, without counting it as a failure
-  // (the back-off does not grow).
+  // 4503: the server is busy with other joins and says when to come back ("busy: retry after N s"): wait N s plus
+  // a jitter of up to half again, without counting it as a failure (the back-off does not grow).
   function busyDelay(reason) {
     var match = /retry after (\d+)/.exec(reason || "");
     var seconds = match ? Math.min(300, Math.max(1, parseInt(match[1], 10))) : 5;
-    return seconds + Math.random();
+    return seconds + Math.random() * seconds / 2;
   }
 
   function fmt(text, value) { return text.replace("%s", value); }
