@@ -16,9 +16,10 @@ busy pages, and whoever lost the retry lottery several times in a row gave up af
 
 The 503 page gives an appointment (academy/busy.py): the next slot of a schedule that advances at the rate the
 process finishes these requests, at least LIVE_PAGES_RETRY_AFTER from now, behind those in line and those appointed
-before. Its refresh address carries the appointment back, signed for the path (`?turn=<due>.<signature>`); back on
-time, the request stands first in line, before newcomers, and a newcomer gets the next appointment while any are
-outstanding. Back early, it gets the same appointment again. So a storm is served in the order it came.
+before. Its refresh address carries the appointment back, signed for the path (`?turn=<due>.<signature>`), and so
+does a cookie for that path (a visitor who reloads the busy page by hand asks for its own address, without `turn`);
+back on time, the request stands first in line, before newcomers, and a newcomer gets the next appointment while
+any are outstanding. Back early, it gets the same appointment again. So a storm is served in the order it came.
 
 A client that leaves while its admitted request waits is Django's to notice: ASGIHandler (5.2) listens for
 http.disconnect while the request is processed and cancels it, so the view does not run once the disconnect has
@@ -46,6 +47,7 @@ STORM_PATHS = re.compile(r"^/live/join/|/room/$")
 APPOINTMENT_MAX = 600  # seconds: the latest appointment a busy page gives (academy/busy.py `Busy.appoint`)
 TURN = "turn"  # the query parameter that carries an appointment back: "<due, Unix seconds>.<signature>"
 TURN_KEPT = 900  # seconds after its time that an appointment still puts its holder first
+TURN_COOKIE = "academy_turn"  # the same appointment, for the busy page's own path (a reload by hand)
 
 
 def _turn_signature(path: str, due: int) -> str:
@@ -96,11 +98,12 @@ class StormGate(Busy):
             self.release()
 
     def _appointment(self, scope) -> int | None:
-        """The due time of a valid appointment this request carries back (signed for its path), else None."""
+        """The due time of a valid appointment this request carries back (signed for its path), else None: in the
+        refresh address's query, or in the cookie the busy page set (a visitor who reloads the page by hand)."""
         query = scope.get("query_string", b"")
-        if TURN.encode() not in query:
-            return None
-        ticket = dict(parse_qsl(query.decode("latin-1"))).get(TURN, "")
+        ticket = dict(parse_qsl(query.decode("latin-1"))).get(TURN, "") if TURN.encode() in query else ""
+        if not ticket:
+            ticket = self._cookie(scope, TURN_COOKIE) or ""
         due_text, _, signature = ticket.partition(".")
         if not due_text.isdigit() or len(due_text) > 12:
             return None
@@ -109,13 +112,16 @@ class StormGate(Busy):
             return None
         return due if due + TURN_KEPT > time.time() else None
 
+    @staticmethod
+    def _cookie(scope, name: str) -> str | None:
+        for header, value in scope.get("headers", ()):
+            if header == b"cookie":
+                return parse_cookie(value.decode("latin-1")).get(name)
+        return None
+
     def _language(self, scope) -> str:
-        for name, value in scope.get("headers", ()):
-            if name == b"cookie":
-                chosen = parse_cookie(value.decode("latin-1")).get(settings.LANGUAGE_COOKIE_NAME)
-                if chosen in dict(settings.LANGUAGES):
-                    return chosen
-        return settings.LANGUAGE_CODE
+        chosen = self._cookie(scope, settings.LANGUAGE_COOKIE_NAME)
+        return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
     async def busy(self, scope, send, *, due: int | None = None) -> None:
         """The 503 page: no database, no cache, no session; the same path again at the appointment it gives (or
@@ -126,8 +132,9 @@ class StormGate(Busy):
             due = math.ceil(now + seconds)
         else:
             seconds = max(1, math.ceil(due - now))
+        ticket = f"{due}.{_turn_signature(scope['path'], due)}"
         query = [(name, value) for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"))
-                 if name != TURN] + [(TURN, f"{due}.{_turn_signature(scope['path'], due)}")]
+                 if name != TURN] + [(TURN, ticket)]
         again_url = html.escape(quote(scope.get("root_path", "") + scope["path"]) + "?" + urlencode(query))
         language = self._language(scope)
         texts = self._texts.get(language)
@@ -144,6 +151,10 @@ class StormGate(Busy):
             # Nothing to load: no script, no style, no image; the token in a join link's path goes nowhere.
             (b"content-security-policy", b"default-src 'none'; base-uri 'none'; form-action 'none'"),
             (b"referrer-policy", b"no-referrer"),
+            # The same appointment for a reload by hand (which asks for this page's own address, without `turn`).
+            (b"set-cookie", (f"{TURN_COOKIE}={ticket}; Path={quote(scope.get('root_path', '') + scope['path'])}; "
+                             f"Max-Age={seconds + TURN_KEPT}; HttpOnly; SameSite=Lax"
+                             + ("; Secure" if scope.get("scheme") == "https" else "")).encode()),
             (b"x-content-type-options", b"nosniff"),
         ]})
         await send({"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""})

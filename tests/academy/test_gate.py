@@ -96,7 +96,9 @@ async def test_a_flood_beyond_the_bound_gets_fast_503s_that_retry_and_the_admitt
         appointments.append(int(again.partition("=")[2].partition(".")[0]))
         assert "直播间正在进场" in page and f"{seconds} 秒后自动重试" in page
         assert "<script" not in page and "default-src 'none'" in answer["headers"]["content-security-policy"]
-        assert "set-cookie" not in answer["headers"]  # no session was made for it
+        cookie = answer["headers"]["set-cookie"]  # no session was made for it, only the appointment kept
+        assert "sessionid" not in cookie and cookie.startswith(f"academy_turn={again.partition('turn=')[2]}; ")
+        assert f"Path={path};" in cookie and "HttpOnly" in cookie
     assert appointments == sorted(appointments) and appointments[-1] > appointments[0]
     assert gate.in_flight == 0 and gate.refused == len(refused)
     # Nothing lost: each refused tap, tried again as its page does (at its address, when its time has come), gets in.
@@ -169,9 +171,15 @@ async def test_appointments_are_kept_in_order_and_a_returner_on_time_goes_before
     assert [answer["status"] for answer in refused] == [503, 503, 503]
     dues = [int(_refresh(answer)[1].partition("turn=")[2].partition(".")[0]) for answer in refused]
     assert dues[0] >= time.time() + 5 and dues == sorted(dues) and dues[-1] > dues[0]
-    # Back early: the same appointment again, nothing new given.
+    # Back early: the same appointment again, nothing new given; so too for a reload by hand of the plain address,
+    # which carries the appointment in the busy page's cookie.
     early = await _get(gate, _refresh(refused[0])[1])
     assert early["status"] == 503 and _refresh(early)[1] == _refresh(refused[0])[1]
+    kept = refused[0]["headers"]["set-cookie"].split(";")[0]
+    reloaded = await _get(gate, "/live/join/r0/", cookie=kept)
+    assert reloaded["status"] == 503 and _refresh(reloaded)[1] == _refresh(refused[0])[1]
+    elsewhere = await _get(gate, "/live/join/other/", cookie=kept)  # signed for its own path only
+    assert elsewhere["status"] == 503 and int(_refresh(elsewhere)[1].partition("turn=")[2][:10]) > dues[-1]
     # A forged appointment is a newcomer's request: the next appointment, after the others.
     forged = await _get(gate, f"/live/join/forged/?turn={int(time.time())}.0123456789abcdef")
     assert forged["status"] == 503 and int(_refresh(forged)[1].partition("turn=")[2][:10]) > dues[-1]
