@@ -34,9 +34,11 @@ import argparse
 import asyncio
 import collections
 import json
+import math
 import multiprocessing
 import os
 import random
+import resource
 import secrets
 import shutil
 import signal
@@ -588,12 +590,21 @@ class Stage:
         }))
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.tmp / "nginx" / kind).mkdir(parents=True, exist_ok=True)
-        # Two descriptors per WebSocket (client and upstream), spread over nginx's two workers, with room for the
-        # reconnect storm's half-open attempts.
+        # Two descriptors per WebSocket (client and upstream), with room for the reconnect storm's half-open
+        # attempts. nginx raises its workers' descriptor limit to `worker_rlimit_nofile` only where it may: in a
+        # container without CAP_SYS_RESOURCE, setrlimit fails ("Operation not permitted" in its error log) and
+        # each worker keeps the hard limit (20,000 here), so at 20,000 participants two workers ran out of
+        # descriptors and answered a few handshakes 500. Then the same descriptors are spread over more workers.
         connections = max(4096, 3 * participants)
+        descriptors = 2 * connections + 1024
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        workers = 2
+        if hard != resource.RLIM_INFINITY and hard < descriptors:
+            workers = max(workers, math.ceil(descriptors / hard))
+        log(f"nginx: {workers} workers, up to {min(descriptors, hard)} descriptors each")
         conf = self.tmp / "nginx.conf"
         conf.write_text(main_config(self.tmp, site, as_root=os.geteuid() == 0, worker_connections=connections,
-                                    rlimit_nofile=2 * connections + 1024))
+                                    rlimit_nofile=descriptors, worker_processes=workers))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         argv = [nginx, "-p", str(self.tmp), "-e", str(self.tmp / "nginx-error.log"), "-c", str(conf)]
         test = subprocess.run([*argv, "-t", "-q"], capture_output=True, text=True)

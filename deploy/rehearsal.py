@@ -83,13 +83,14 @@ def render_site(values: dict[str, str | list[str]]) -> str:
 
 
 def main_config(tmp: Path, site: Path, *, as_root: bool, worker_connections: int = 4096,
-                rlimit_nofile: int | None = None) -> str:
+                rlimit_nofile: int | None = None, worker_processes: int = 2) -> str:
     """nginx.conf's main part around the site. Large live sessions need `worker_connections` (two per WebSocket:
-    client and upstream) and `rlimit_nofile` (descriptors per worker) above what the rehearsal's burst needs."""
+    client and upstream) and `rlimit_nofile` (descriptors per worker) above what the rehearsal's burst needs, or
+    more `worker_processes` where a worker may not raise its descriptor limit."""
     temp = tmp / "nginx"
     return "\n".join([
         "user www-data;" if as_root else "",
-        "worker_processes 2;",
+        f"worker_processes {worker_processes};",
         f"worker_rlimit_nofile {rlimit_nofile};" if rlimit_nofile else "",
         f"pid {tmp / 'nginx.pid'};",
         f"error_log {tmp / 'nginx-error.log'} warn;",

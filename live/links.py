@@ -97,8 +97,8 @@ def _check_sql() -> str:
     user_groups = qn(user_model.groups.through._meta.db_table)
     group_perms = qn(Permission.group_set.through._meta.db_table)
     named = " OR ".join(["(ct.app_label = %s AND p.codename = %s)"] * len(PRIVILEGED_PERMISSIONS))
-    columns = ", ".join([f"r.{qn(field.column)}" for field in _fields(Registration)]
-                        + [f"u.{qn(field.column)}" for field in _fields(user_model)])
+    columns = ", ".join([f"r.{qn(field.column)}" for field in Registration._meta.concrete_fields]
+                        + [f"u.{qn(field.column)}" for field in user_model._meta.concrete_fields])
     return f"""
         SELECT {columns},
           EXISTS (SELECT 1 FROM {qn(Permission._meta.db_table)} p
@@ -121,27 +121,32 @@ def _check_sql() -> str:
     """
 
 
-def _fields(model) -> list:
-    return list(model._meta.concrete_fields)
+_shapes: dict[type, tuple[list[str], list]] = {}
 
 
-_converters: dict[type, list] = {}
+def _shape(model) -> tuple[list[str], list]:
+    """A model's concrete fields as a row gives them: their attribute names, and Django's converters (SQLite
+    returns dates as text, for one) as the ORM's compiler applies them. Worked out once per model and process."""
+    shape = _shapes.get(model)
+    if shape is None:
+        fields = model._meta.concrete_fields
+        columns = [field.get_col(model._meta.db_table) for field in fields]
+        converters = [
+            (index, column, converter)
+            for index, column in enumerate(columns)
+            for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        ]
+        shape = _shapes[model] = ([field.attname for field in fields], converters)
+    return shape
 
 
 def _from_row(model, values):
-    """A model instance from its columns as the database gave them, with Django's converters (SQLite returns
-    dates as text, for one), as the ORM's compiler applies them."""
-    converters = _converters.get(model)
-    if converters is None:
-        converters = _converters[model] = [
-            (index, column, converter)
-            for index, column in enumerate(field.get_col(model._meta.db_table) for field in _fields(model))
-            for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        ]
+    """A model instance from its columns as the database gave them."""
+    attnames, converters = _shape(model)
     values = list(values)
     for index, column, converter in converters:
         values[index] = converter(values[index], column, connection)
-    return model.from_db(connection.alias, [field.attname for field in _fields(model)], values)
+    return model.from_db(connection.alias, attnames, values)
 
 
 _CHECK_SQL: str | None = None
@@ -183,9 +188,10 @@ def _check_row(pk: int):
         row = cursor.fetchone()
     if row is None:
         return None
-    registration_width, user_width = len(_fields(Registration)), len(_fields(get_user_model()))
+    user_model = get_user_model()
+    registration_width, user_width = len(_shape(Registration)[0]), len(_shape(user_model)[0])
     registration = _from_row(Registration, row[:registration_width])
-    registration.user = _from_row(get_user_model(), row[registration_width:registration_width + user_width])
+    registration.user = _from_row(user_model, row[registration_width:registration_width + user_width])
     return registration, *(bool(value) for value in row[registration_width + user_width:])
 
 

@@ -68,8 +68,9 @@ def test_several_hosts_render_one_upstream_server_line_each_and_nginx_accepts_th
         (tmp_path / "nginx" / kind).mkdir(parents=True)
     conf = tmp_path / "nginx.conf"
     conf.write_text(rehearsal.main_config(tmp_path, site, as_root=False, worker_connections=60000,
-                                          rlimit_nofile=121024))
+                                          rlimit_nofile=121024, worker_processes=7))
     assert "worker_connections 60000;" in conf.read_text() and "worker_rlimit_nofile 121024;" in conf.read_text()
+    assert "worker_processes 7;" in conf.read_text()
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     result = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)],
                             capture_output=True, text=True, timeout=60)
