@@ -9,6 +9,7 @@ Users and what they may do:
 """
 import os
 import shutil
+import threading
 
 import pytest
 from django.core.cache import cache
@@ -28,6 +29,16 @@ def pytest_collection_modifyitems(config, items):
     # Browser tests run last: Playwright's sync API keeps an event loop running in the main thread while a browser
     # is open, and the async (WebSocket) tests that pytest-asyncio runs cannot start their own loop inside it.
     items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    # A session that ends reports its attendance in a thread of its own (live/services/attendance.py), which may
+    # still be writing (facts, completions, a certificate) when the test's last assertion passes. It finishes before
+    # any fixture's teardown: on PostgreSQL, the flush of a transactional test deadlocked with it once.
+    for thread in threading.enumerate():
+        if thread.name.startswith("live-attendance-"):
+            thread.join(timeout=60)
 
 
 @pytest.fixture(scope="session", autouse=True)
