@@ -27,7 +27,9 @@ arrived (tests/academy/test_gate.py checks that on the join link). Other paths (
 """
 from __future__ import annotations
 
+import asyncio
 import html
+import logging
 import math
 import re
 import time
@@ -48,6 +50,9 @@ APPOINTMENT_MAX = 600  # seconds: the latest appointment a busy page gives (acad
 TURN = "turn"  # the query parameter that carries an appointment back: "<due, Unix seconds>.<signature>"
 TURN_KEPT = 900  # seconds after its time that an appointment still puts its holder first
 TURN_COOKIE = "academy_turn"  # the same appointment, for the busy page's own path (a reload by hand)
+SUMMARY_SECONDS = 10  # one WARNING line per this many seconds of a storm, with how many busy pages it gave
+
+logger = logging.getLogger(__name__)
 
 
 def _turn_signature(path: str, due: int) -> str:
@@ -83,6 +88,8 @@ class StormGate(Busy):
         self.app = app
         self.paths = paths
         self._texts: dict[str, dict[str, str]] = {}
+        self._busy_pages = self._latest_due = 0  # since the last summary line
+        self._summary = None  # the summary line's timer while a storm lasts
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.limit or not self.paths.search(scope["path"]):
@@ -112,6 +119,15 @@ class StormGate(Busy):
             return None
         return due if due + TURN_KEPT > time.time() else None
 
+    def _summarise(self) -> None:
+        """The storm in one WARNING line every SUMMARY_SECONDS while it lasts, the last one after its last busy page
+        (each busy page itself is an INFO line of the access log, academy/serve.py)."""
+        logger.warning("busy: %d busy pages in %g s on the join links and room pages (%d in flight, %d in line); "
+                       "appointments up to %d s ahead", self._busy_pages, SUMMARY_SECONDS, self.in_flight,
+                       len(self._line) + len(self._first), max(0, self._latest_due - time.time()))
+        self._busy_pages = self._latest_due = 0
+        self._summary = None
+
     @staticmethod
     def _cookie(scope, name: str) -> str | None:
         for header, value in scope.get("headers", ()):
@@ -132,6 +148,10 @@ class StormGate(Busy):
             due = math.ceil(now + seconds)
         else:
             seconds = max(1, math.ceil(due - now))
+        self._busy_pages += 1
+        self._latest_due = max(self._latest_due, due)
+        if self._summary is None:
+            self._summary = asyncio.get_running_loop().call_later(SUMMARY_SECONDS, self._summarise)
         ticket = f"{due}.{_turn_signature(scope['path'], due)}"
         query = [(name, value) for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"))
                  if name != TURN] + [(TURN, ticket)]

@@ -176,23 +176,34 @@ def tuned_server_class():
 JOIN_LINK_PREFIX = "/live/join/"  # live/links.py PATH_PREFIX (the base of academy does not import live)
 
 
-def access_logger():
+def access_logger(http_timeout: float | None = None):
     """Daphne's action logger under academy.serve: the lines of `manage.py runserver` (Daphne's own runserver
     command), written to the `django.channels.server` logger (ACCESS_LOG_LEVEL): INFO for successful requests and
-    WebSocket connects and disconnects, WARNING for 4xx, ERROR for 5xx. None when that logger writes nothing at all,
-    so a quiet server does not even build the lines."""
+    WebSocket connects and disconnects, WARNING for 4xx, ERROR for 5xx, except the join storm's busy pages (INFO:
+    the gate sums them up in one WARNING line every few seconds). None when that logger writes nothing at all, so
+    a quiet server does not even build the lines."""
     from daphne.management.commands.runserver import Command
 
-    if not logging.getLogger("django.channels.server").isEnabledFor(logging.ERROR):
+    from academy.gate import STORM_PATHS
+
+    logger = logging.getLogger("django.channels.server")
+    if not logger.isEnabledFor(logging.ERROR):
         return None
     log_action = Command().log_action
 
     def log_without_link_tokens(protocol, action, details):
-        # A personal join link signs its registrant in: its token never goes into a log (a storm's 503s are
-        # logged, each with the link that was tapped).
-        path = details.get("path") or ""
+        path = details.get("path") or ""  # with its query string
         if path.startswith(JOIN_LINK_PREFIX):
+            # A personal join link signs its registrant in: its token never goes into a log.
             details = {**details, "path": JOIN_LINK_PREFIX + "…/"}
+        if (protocol == "http" and action == "complete" and details.get("status") == 503
+                and STORM_PATHS.search(path.partition("?")[0])
+                and (http_timeout is None or details.get("time_taken", 0) < http_timeout)):
+            # academy/gate.py's busy page: an answer given on purpose, with an appointment, thousands of them in a
+            # storm at 19:30; academy.gate writes how many in a WARNING every few seconds. Daphne's own 503 (the
+            # application did not answer within --http-timeout) stays an ERROR.
+            logger.info("HTTP %(method)s %(path)s 503 busy [%(time_taken).2f, %(client)s]", details)
+            return None
         return log_action(protocol, action, details)
 
     return log_without_link_tokens
@@ -208,7 +219,7 @@ def server_class(*, access_log_file: bool):
     class AcademyServer(base):
         def __init__(self, *args, **kwargs):
             # Built after Daphne's command line loaded the application, so the settings' LOGGING is in force.
-            kwargs["action_logger"] = access_logger()
+            kwargs["action_logger"] = access_logger(kwargs.get("http_timeout"))
             super().__init__(*args, **kwargs)
 
     return AcademyServer

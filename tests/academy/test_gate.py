@@ -3,6 +3,7 @@ themselves; the admitted taps succeed, the refused ones get in on their retry (n
 a client that has left before its request is worked on is not signed in (Django's ASGIHandler cancels it)."""
 import asyncio
 import html
+import logging
 import re
 import time
 from datetime import timedelta
@@ -14,6 +15,7 @@ from django.core.asgi import get_asgi_application
 from django.db import connections
 from django.utils import timezone
 
+from academy import gate as gate_module
 from academy.gate import StormGate, _turn_signature
 from live import links
 from live.models import Registration
@@ -197,3 +199,31 @@ async def test_appointments_are_kept_in_order_and_a_returner_on_time_goes_before
     assert entered == ["/live/join/held/", "/live/join/r0/", "/live/join/first/"] + [
         f"/live/join/c{index}/" for index in range(4)]
     assert gate.in_flight == 0 and not gate._line and not gate._first
+
+
+async def test_a_storm_is_summed_up_in_one_warning_line_not_one_per_busy_page(monkeypatch, caplog):
+    monkeypatch.setattr(gate_module, "SUMMARY_SECONDS", 0.2)
+    held = asyncio.Event()
+
+    async def slow_app(scope, receive, send):
+        await held.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    gate = StormGate(slow_app, limit=1, retry_after=RETRY_AFTER)  # no line: refused at once
+    holder = asyncio.ensure_future(_get(gate, "/live/join/held/"))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while gate.in_flight < 1 and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    with caplog.at_level(logging.WARNING, logger="academy.gate"):
+        refused = [await _get(gate, f"/live/join/r{index}/") for index in range(5)]
+        assert [answer["status"] for answer in refused] == [503] * 5
+        while not [r for r in caplog.records if r.name == "academy.gate"] and loop.time() < deadline:
+            await asyncio.sleep(0.02)  # wait for the summary line
+    [line] = [record for record in caplog.records if record.name == "academy.gate"]
+    assert line.levelno == logging.WARNING
+    assert line.getMessage().startswith(
+        "busy: 5 busy pages in 0.2 s on the join links and room pages (1 in flight, 0 in line); appointments up to ")
+    held.set()
+    assert (await holder)["status"] == 200

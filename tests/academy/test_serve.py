@@ -5,6 +5,7 @@ tests fail when the installed Daphne differs from what it assumes (another versi
 sources, or checkers that no longer reschedule themselves with `reactor.callLater`). The command itself is started
 as docs/deployment.md shows it, and talked to over real sockets.
 """
+import logging
 import os
 import re
 import socket
@@ -201,6 +202,25 @@ def test_the_access_log_never_shows_a_join_links_token(start_serve, production_e
     lines = access_lines(server.output())
     assert any(line.startswith(f"HTTP GET /live/join/…/ {status} ") for line in lines)
     assert not any(token in line for line in lines)
+
+
+def test_the_gates_busy_pages_are_info_lines_and_every_other_5xx_stays_an_error(caplog):
+    log = serve.access_logger(http_timeout=45)
+    token = "abc-" + "0123456789abcdef" * 2
+    busy = {"path": f"/live/join/{token}/?turn=1764500000.0123456789abcdef", "status": 503, "method": "GET",
+            "client": "127.0.0.9:40000", "time_taken": 0.01, "size": 600}
+    with caplog.at_level(logging.INFO, logger="django.channels.server"):
+        log("http", "complete", busy)
+        log("http", "complete", {**busy, "path": "/sessions/room-test/room/?turn=1764500000.0123456789abcdef"})
+        log("http", "complete", {**busy, "time_taken": 45.3})  # Daphne's own 503: the application did not answer
+        log("http", "complete", {**busy, "status": 500})
+        log("http", "complete", {**busy, "path": "/accounts/login/"})
+    lines = [(record.levelname, record.getMessage()) for record in caplog.records
+             if record.name == "django.channels.server"]
+    assert [level for level, _ in lines] == ["INFO", "INFO", "ERROR", "ERROR", "ERROR"]
+    assert lines[0][1].startswith("HTTP GET /live/join/…/ 503 busy [0.01, 127.0.0.9:40000]")
+    assert lines[1][1].startswith("HTTP GET /sessions/room-test/room/?turn=1764500000.0123456789abcdef 503 busy")
+    assert not any(token in message for _, message in lines)
 
 
 @pytest.mark.django_db(transaction=True)
