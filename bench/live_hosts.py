@@ -50,16 +50,17 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.live_load import (SERVER_ENV, free_port, log, migrate, percentile, prepare_people,  # noqa: E402
-                             prepare_room, proc_cpu_seconds, raise_file_limit, rounded, setup_django)
+from bench.live_load import (SERVER_ENV, command_loop, free_port, log, migrate, percentile,  # noqa: E402
+                             prepare_people, prepare_room, proc_cpu_seconds, raise_file_limit, rounded,
+                             setup_django)
 from bench.wsclient import BUSY, ClientProtocol, busy_delay, handshake_request  # noqa: E402
-from deploy.rehearsal import main_config, render_site, self_signed_certificate  # noqa: E402
+from deploy.rehearsal import (ScratchDatabase, main_config, render_site, self_signed_certificate,  # noqa: E402
+                              wait_or_kill)
 
 # room.js's reconnect rule (live/static/live/room.js, docs/live-protocol.md "Reconnecting").
 BACKOFF_CAP = 30.0
@@ -438,31 +439,17 @@ class Worker:
 
 
 def worker_main(conn, config):
-    raise_file_limit()
-    asyncio.run(_worker_loop(conn, config))
+    def commands():
+        worker = Worker(config)
 
+        def phase(name):
+            worker.phase = name
+            return True
 
-async def _worker_loop(conn, config):
-    loop = asyncio.get_running_loop()
-    commands: asyncio.Queue = asyncio.Queue()
-    loop.add_reader(conn.fileno(), lambda: commands.put_nowait(conn.recv()))
-    worker = Worker(config)
-    while True:
-        command, *args = await commands.get()
-        if command == "start":
-            conn.send(await worker.start(*args))
-        elif command == "phase":
-            worker.phase = args[0]
-            conn.send(True)
-        elif command == "state":
-            conn.send(worker.state())
-        elif command == "quiet":
-            conn.send(await worker.quiet(*args))
-        elif command == "finish":
-            result = await worker.finish(*args)
-            await asyncio.sleep(0.2)
-            conn.send(result)
-            return
+        return {"start": worker.start, "phase": phase, "state": worker.state, "quiet": worker.quiet,
+                "finish": worker.finish}
+
+    command_loop(conn, commands, final="finish")
 
 
 # === The rehearsal's own services ===============================================================================
@@ -505,7 +492,7 @@ class Stage:
         self.tmp = Path(tempfile.mkdtemp(prefix="academy-hosts-"))
         self.tmp.chmod(0o755)
         self.processes: dict[str, subprocess.Popen] = {}
-        self.maintenance_url = self.database = None
+        self.database: ScratchDatabase | None = None
         self.redis_port = free_port()
         self.env: dict[str, str] = {}
 
@@ -525,14 +512,7 @@ class Stage:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
             pass
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(timeout=5)
+        wait_or_kill(process, wait)
 
     # Redis
     def start_redis(self) -> None:
@@ -554,30 +534,13 @@ class Stage:
 
     # PostgreSQL
     def create_database(self) -> str:
-        import psycopg
-
-        base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-        parts = urlsplit(base)
-        if not parts.scheme.startswith("postgres"):
-            raise RuntimeError("DATABASE_URL must name a PostgreSQL server: the rehearsal creates its database there")
-        self.maintenance_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-        name = f"bench_hosts_{os.getpid()}_{secrets.token_hex(3)}"
-        with psycopg.connect(self.maintenance_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        self.database = name
-        return urlunsplit(parts._replace(path=f"/{name}"))
+        self.database = ScratchDatabase("bench_hosts")
+        return self.database.create()
 
     def drop_database(self) -> None:
-        if not self.database:
-            return
-        import psycopg
-
-        try:
-            with psycopg.connect(self.maintenance_url, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        except Exception as exc:  # noqa: BLE001 - reported, the figures stay
-            log(f"warning: could not drop database {self.database}: {exc}")
-        self.database = None
+        problem = self.database.drop() if self.database else None
+        if problem:
+            log(f"warning: {problem}")
 
     # nginx
     def start_nginx(self, port: int, upstreams: list[str], participants: int) -> None:
@@ -615,7 +578,6 @@ class Stage:
 
     def connections(self) -> dict:
         """Clients of the bench's Redis and connections to its database, now (for the sizing)."""
-        import psycopg
         import redis
 
         # The machine's 1-minute load average: on a shared machine the survivors' CPU share says more with it.
@@ -624,9 +586,7 @@ class Stage:
             found["redis_clients"] = redis.Redis(port=self.redis_port).info("clients")["connected_clients"]
         except redis.RedisError:
             found["redis_clients"] = None
-        with psycopg.connect(self.maintenance_url, autocommit=True, connect_timeout=5) as conn:
-            found["postgresql_connections"] = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (self.database,)).fetchone()[0]
+        found["postgresql_connections"] = self.database.connections()
         return found
 
     def stop_all(self) -> None:
@@ -747,7 +707,7 @@ def run(args, stage: Stage) -> dict:
         f"{'append-only file' if args.redis_appendonly else 'no persistence'})")
     stage.start_redis()
     database_url = stage.create_database()
-    log(f"PostgreSQL database {stage.database}")
+    log(f"PostgreSQL database {stage.database.name}")
     redis_url = f"redis://127.0.0.1:{stage.redis_port}/0"
     server_env = {**SERVER_ENV, "ALLOWED_HOSTS": ",".join(["127.0.0.1", "localhost", *hosts]),
                   "DATABASE_URL": database_url, "REDIS_URL": redis_url,

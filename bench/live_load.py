@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import inspect
 import json
 import multiprocessing
 import os
@@ -275,34 +276,39 @@ class Worker:
         return {"closed": len(self.participants)}
 
 
-def worker_main(conn, config):
+def command_loop(conn, commands_of, final: str) -> None:
+    """A load generator's process: answers its parent's commands over `conn` (a multiprocessing Pipe) until
+    `final`. `commands_of()`, called inside the process's event loop, gives {name: function}; a command is
+    (name, *args), and its answer what the function returns (awaited when it is a coroutine)."""
     raise_file_limit()
-    asyncio.run(_worker_loop(conn, config))
+    asyncio.run(_command_loop(conn, commands_of, final))
 
 
-async def _worker_loop(conn, config):
+async def _command_loop(conn, commands_of, final: str) -> None:
     loop = asyncio.get_running_loop()
-    commands: asyncio.Queue = asyncio.Queue()
-    loop.add_reader(conn.fileno(), lambda: commands.put_nowait(conn.recv()))
-    worker = Worker(config)
+    queue: asyncio.Queue = asyncio.Queue()
+    loop.add_reader(conn.fileno(), lambda: queue.put_nowait(conn.recv()))
+    commands = commands_of()
     while True:
-        command, *args = await commands.get()
-        if command == "connect":
-            result = await worker.connect_all(*args)
-        elif command == "record":
-            result = worker.start_recording()
-        elif command == "collect":
-            result = await worker.collect(*args)
-        elif command == "storm":
-            result = await worker.storm(*args)
-        elif command == "close":
-            result = worker.close_all()
-            await asyncio.sleep(0.2)
+        name, *args = await queue.get()
+        function = commands.get(name)
+        result = function(*args) if function else {"error": f"unknown command {name}"}
+        if inspect.isawaitable(result):
+            result = await result
+        if name == final:
+            await asyncio.sleep(0.2)  # the last frames leave before the process ends
             conn.send(result)
             return
-        else:
-            result = {"error": f"unknown command {command}"}
         conn.send(result)
+
+
+def worker_main(conn, config):
+    def commands():
+        worker = Worker(config)
+        return {"connect": worker.connect_all, "record": worker.start_recording, "collect": worker.collect,
+                "storm": worker.storm, "close": worker.close_all}
+
+    command_loop(conn, commands, final="close")
 
 
 # === Servers ====================================================================================================

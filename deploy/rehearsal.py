@@ -52,6 +52,67 @@ HASHED_CSS = re.compile(r'href="(/static/academy/css/site\.[0-9a-f]{12}\.css)"')
 HASHED_JS = re.compile(r'src="(/static/[^"]+\.[0-9a-f]{12}\.js)"')
 
 
+def wait_or_kill(process: subprocess.Popen, seconds: float) -> None:
+    """Waits for a process that leads its own process group; SIGKILLs the group when it has not ended in time."""
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=5)
+
+
+class ScratchDatabase:
+    """A PostgreSQL database of its own for one run, on DATABASE_URL's server (the production rehearsal's and
+    bench/live_hosts.py's): created empty, dropped at the end even while connections remain."""
+
+    def __init__(self, prefix: str):
+        base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+        self.parts = urlsplit(base)
+        if not self.parts.scheme.startswith("postgres"):
+            raise ValueError(f"DATABASE_URL must name a PostgreSQL server: the run creates its database there "
+                             f"(got {self.parts.scheme}://)")
+        self.maintenance_url = urlunsplit(self.parts._replace(scheme="postgresql", path="/postgres"))
+        self.name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+        self.created = False
+
+    def _connect(self):
+        import psycopg
+
+        return psycopg.connect(self.maintenance_url, autocommit=True, connect_timeout=5)
+
+    def create(self) -> str:
+        """Creates the database; its DATABASE_URL."""
+        with self._connect() as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        self.created = True
+        return urlunsplit(self.parts._replace(path=f"/{self.name}"))
+
+    def max_connections(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("SHOW max_connections").fetchone()[0])
+
+    def connections(self) -> int:
+        """Connections to the database now."""
+        with self._connect() as conn:
+            return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                                (self.name,)).fetchone()[0]
+
+    def drop(self) -> str | None:
+        """Drops the database (once); what went wrong, for the caller to report, or None."""
+        if not self.created:
+            return None
+        self.created = False
+        try:
+            with self._connect() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        except Exception as exc:  # noqa: BLE001 - reported by the caller, never hiding its verdict
+            return f"could not drop database {self.name}: {exc}"
+        return None
+
+
 def settings_variables() -> set[str]:
     return set(READ.findall((ROOT / "academy" / "settings.py").read_text(encoding="utf-8")))
 
@@ -242,8 +303,7 @@ class Rehearsal:
         self.private.mkdir(mode=0o700)
         self.processes: list[tuple[str, subprocess.Popen]] = []
         self.results: list[tuple[str, bool]] = []
-        self.maintenance_url = None
-        self.database = None
+        self.database: ScratchDatabase | None = None
         self.env: dict[str, str] = {}
 
     # output
@@ -281,15 +341,8 @@ class Rehearsal:
                     os.killpg(process.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     continue
-        for name, process in reversed(self.processes):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.wait(timeout=5)
+        for _name, process in reversed(self.processes):
+            wait_or_kill(process, 15)
         self.processes.clear()
 
     # services
@@ -308,38 +361,22 @@ class Rehearsal:
         return shutil.which("nginx") or "/usr/sbin/nginx"
 
     def create_database(self) -> str:
-        import psycopg
-
-        base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-        parts = urlsplit(base)
-        if not parts.scheme.startswith("postgres"):
-            raise Failed(f"DATABASE_URL must point at PostgreSQL for the rehearsal (got {parts.scheme}://)")
-        self.maintenance_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-        self.database = f"academy_rehearsal_{os.getpid()}_{secrets.token_hex(3)}"
-        with psycopg.connect(self.maintenance_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
-            max_connections = conn.execute("SHOW max_connections").fetchone()[0]
-        self.say(f"PostgreSQL: database {self.database} created (max_connections {max_connections})")
-        return urlunsplit(parts._replace(path=f"/{self.database}"))
+        try:
+            self.database = ScratchDatabase("academy_rehearsal")
+        except ValueError as exc:
+            raise Failed(str(exc)) from None
+        url = self.database.create()
+        self.say(f"PostgreSQL: database {self.database.name} created "
+                 f"(max_connections {self.database.max_connections()})")
+        return url
 
     def drop_database(self) -> None:
-        if not self.database:
-            return
-        import psycopg
-
-        try:
-            with psycopg.connect(self.maintenance_url, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        except Exception as exc:  # reported, never hiding the verdict
-            print(f"warning: could not drop database {self.database}: {exc}", flush=True)
-        self.database = None
+        problem = self.database.drop() if self.database else None
+        if problem:
+            print(f"warning: {problem}", flush=True)
 
     def connections_now(self) -> int:
-        import psycopg
-
-        with psycopg.connect(self.maintenance_url, autocommit=True, connect_timeout=5) as conn:
-            return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                                (self.database,)).fetchone()[0]
+        return self.database.connections()
 
     def wait_http(self, port: int, path: str, *, tls: bool, seconds: float, process: subprocess.Popen) -> None:
         deadline = time.monotonic() + seconds
