@@ -21,9 +21,11 @@ does a cookie for that path (a visitor who reloads the busy page by hand asks fo
 back on time, the request stands first in line, before newcomers, and a newcomer gets the next appointment while
 any are outstanding. Back early, it gets the same appointment again. So a storm is served in the order it came.
 
-A client that leaves while its admitted request waits is Django's to notice: ASGIHandler (5.2) listens for
-http.disconnect while the request is processed and cancels it, so the view does not run once the disconnect has
-arrived (tests/academy/test_gate.py checks that on the join link). Other paths (WebSockets included) pass untouched.
+A client that leaves while its request stands in line leaves the line: the gate watches for http.disconnect
+meanwhile, its place passes on, and Django never sees the request (tests/academy/test_gate.py checks that on the
+join link: nobody is signed in). Once admitted, the request is Django's: ASGIHandler (5.2) listens for
+http.disconnect and cancels the request, which stops a view that has not started yet; a view already running in
+its thread finishes. Other paths (WebSockets included) pass untouched.
 """
 from __future__ import annotations
 
@@ -97,11 +99,58 @@ class StormGate(Busy):
         due = self._appointment(scope)
         if due is not None and due > time.time() + 1:  # early: the same appointment again
             return await self.busy(scope, send, due=due)
-        if not await self.turn(self.queue_seconds, returning=due is not None):
+        if self.full() and self.queue_seconds > 0:
+            admitted, receive = await self._stand_in_line(receive, returning=due is not None)
+            if admitted is None:  # the client left while in line: nobody to answer
+                return None
+        else:
+            admitted = await self.turn(self.queue_seconds, returning=due is not None)
+        if not admitted:
             return await self.busy(scope, send)
         try:
             return await self.app(scope, receive, send)
         finally:
+            self.release()
+
+    async def _stand_in_line(self, receive, *, returning: bool):
+        """`turn`, watching the client while the request stands in line: (True or False as `turn` answers, the
+        `receive` to hand on), or (None, None) when the client left first; its place then passes on, and Django
+        never sees the request. The request's body (one message for the storm paths' GETs) is read first, to see a
+        disconnect behind it, and replayed to the application."""
+        first = await receive()
+        if first["type"] == "http.disconnect":
+            return None, None
+        messages = [first]
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        waiting = asyncio.ensure_future(self.turn(self.queue_seconds, returning=returning))
+        if first.get("more_body"):  # a streamed body: the application reads the rest; no watching
+            return await waiting, replay
+        watching = asyncio.ensure_future(receive())
+        try:
+            await asyncio.wait((waiting, watching), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the server gave up on the request: no ticket may stay taken
+            watching.cancel()
+            self._give_back(waiting)
+            raise
+        if watching.done():
+            message = watching.result() if watching.exception() is None else {"type": "http.disconnect"}
+            if message["type"] == "http.disconnect":
+                self._give_back(waiting)
+                return None, None
+            messages.append(message)
+        else:
+            watching.cancel()
+        return await waiting, replay
+
+    def _give_back(self, waiting: asyncio.Future) -> None:
+        """Leaves the line: a ticket already handed to `waiting` passes on; otherwise its place is given up (`turn`
+        passes on a ticket that comes in the same moment)."""
+        if not waiting.done():
+            waiting.cancel()
+        elif not waiting.cancelled() and waiting.exception() is None and waiting.result():
             self.release()
 
     def _appointment(self, scope) -> int | None:

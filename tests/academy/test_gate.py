@@ -42,12 +42,12 @@ def _refresh(answer: dict) -> tuple[int, str]:
     return int(found.group(1)), html.unescape(found.group(2))
 
 
-async def _get(app, path: str, *, cookie: str = "", disconnect_first: bool = False) -> dict:
-    """One request through `app`: {'status', 'headers', 'body'}; status None when nothing was answered."""
-    incoming = asyncio.Queue()
+async def _get(app, path: str, *, cookie: str = "", incoming: asyncio.Queue | None = None) -> dict:
+    """One request through `app`: {'status', 'headers', 'body'}; status None when nothing was answered. What the
+    client sends after its request (a disconnect) goes into `incoming`."""
+    if incoming is None:
+        incoming = asyncio.Queue()
     await incoming.put({"type": "http.request", "body": b"", "more_body": False})
-    if disconnect_first:
-        await incoming.put({"type": "http.disconnect"})
     answer = {"status": None, "headers": {}, "body": b""}
 
     async def send(message):
@@ -127,13 +127,59 @@ async def test_other_paths_pass_while_the_storm_paths_are_full(gate):
     assert answers[-1]["status"] == 200
 
 
-async def test_a_client_that_left_before_its_tap_was_worked_on_is_not_signed_in(gate):
+async def _until(condition, seconds: float = 15) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        assert loop.time() < deadline, "the condition did not come about in time"
+        await asyncio.sleep(0.01)  # poll for the condition until the deadline
+
+
+async def test_a_client_that_left_while_in_line_is_not_signed_in(gate):
     [path] = await database_sync_to_async(_links)(1)
-    answer = await _get(gate, path, disconnect_first=True)
-    assert answer["status"] is None
-    assert await database_sync_to_async(Session.objects.count)() == 0
+    gate.queue_seconds = 30
+    for _ in range(LIMIT):
+        assert gate.take()  # the process is full: LIMIT requests at work
+    incoming = asyncio.Queue()
+    leaving = asyncio.ensure_future(_get(gate, path, incoming=incoming))
+    await _until(lambda: len(gate._line) == 1)
+    await incoming.put({"type": "http.disconnect"})  # the phone gave up while in line
+    answer = await asyncio.wait_for(leaving, 10)
+    assert answer["status"] is None and all(place.done() for place in gate._line)
+    for _ in range(LIMIT):
+        gate.release()
     assert gate.in_flight == 0
+    assert await database_sync_to_async(Session.objects.count)() == 0  # Django never saw the request
     assert (await _get(gate, path))["status"] == 200  # the same link, from a client that stays
+    assert await database_sync_to_async(Session.objects.count)() == 1
+
+
+async def test_the_place_of_a_client_that_left_the_line_passes_to_the_next():
+    held = asyncio.Event()
+    entered = []
+
+    async def slow_app(scope, receive, send):
+        entered.append(scope["path"])
+        assert (await receive())["type"] == "http.request"  # the body the gate read is handed on
+        await held.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    gate = StormGate(slow_app, limit=1, retry_after=RETRY_AFTER, queue_seconds=30)
+    holder = asyncio.ensure_future(_get(gate, "/live/join/held/"))
+    await _until(lambda: gate.in_flight == 1)
+    gone_queue = asyncio.Queue()
+    gone = asyncio.ensure_future(_get(gate, "/live/join/gone/", incoming=gone_queue))
+    await _until(lambda: len(gate._line) == 1)
+    staying = asyncio.ensure_future(_get(gate, "/live/join/staying/"))
+    await _until(lambda: len(gate._line) == 2)
+    await gone_queue.put({"type": "http.disconnect"})
+    assert (await asyncio.wait_for(gone, 10))["status"] is None
+    held.set()
+    answers = await asyncio.wait_for(asyncio.gather(holder, staying), 10)
+    assert [answer["status"] for answer in answers] == [200, 200]
+    assert entered == ["/live/join/held/", "/live/join/staying/"]
+    assert gate.in_flight == 0 and not [place for place in gate._line if not place.done()]
 
 
 def test_the_site_application_puts_the_gate_before_django(settings):
@@ -227,3 +273,27 @@ async def test_a_storm_is_summed_up_in_one_warning_line_not_one_per_busy_page(mo
         "busy: 5 busy pages in 0.2 s on the join links and room pages (1 in flight, 0 in line); appointments up to ")
     held.set()
     assert (await holder)["status"] == 200
+
+
+@pytest.mark.parametrize("handed_a_ticket", [False, True])
+async def test_a_request_the_server_gives_up_on_while_in_line_keeps_no_ticket(handed_a_ticket):
+    entered = []
+
+    async def app(scope, receive, send):
+        entered.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    gate = StormGate(app, limit=1, retry_after=RETRY_AFTER, queue_seconds=30)
+    assert gate.take()  # the process is full
+    waiting = asyncio.ensure_future(_get(gate, "/live/join/waiting/"))
+    await _until(lambda: len(gate._line) == 1)
+    if handed_a_ticket:
+        gate.release()  # the ticket passes to the one in line, in the moment the server gives up on it
+    waiting.cancel()  # Daphne's --http-timeout, or the server stopping
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    if not handed_a_ticket:
+        gate.release()
+    await _until(lambda: gate.in_flight == 0)
+    assert entered == [] and (await _get(gate, "/live/join/next/"))["status"] == 200
