@@ -203,18 +203,13 @@ async def test_appointments_are_kept_in_order_and_a_returner_on_time_goes_before
 
     gate = StormGate(slow_app, limit=1, retry_after=RETRY_AFTER, queue_seconds=5)
     holder = asyncio.ensure_future(_get(gate, "/live/join/held/"))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
-    while gate.in_flight < 1 and loop.time() < deadline:
-        await asyncio.sleep(0.01)
+    await _until(lambda: gate.in_flight == 1)
     # Newcomers while the process is full and no appointment is outstanding: they stand in line.
     first = asyncio.ensure_future(_get(gate, "/live/join/first/"))
-    await asyncio.sleep(0.01)
-    assert len(gate._line) == 1
+    await _until(lambda: len(gate._line) == 1)
     # The line is longer than the process (1 a second so far) serves in 5 s: appointments, one after another.
     crowd = [asyncio.ensure_future(_get(gate, f"/live/join/c{index}/")) for index in range(4)]
-    await asyncio.sleep(0.05)
-    assert len(gate._line) == 5
+    await _until(lambda: len(gate._line) == 5)
     refused = [await _get(gate, f"/live/join/r{index}/") for index in range(3)]
     assert [answer["status"] for answer in refused] == [503, 503, 503]
     dues = [int(_refresh(answer)[1].partition("turn=")[2].partition(".")[0]) for answer in refused]
@@ -234,8 +229,7 @@ async def test_appointments_are_kept_in_order_and_a_returner_on_time_goes_before
     # Back on time (its appointment has come): first in line, before the five newcomers.
     due = int(time.time())
     returner = asyncio.ensure_future(_get(gate, f"/live/join/r0/?turn={due}.{_turn_signature('/live/join/r0/', due)}"))
-    await asyncio.sleep(0.01)
-    assert len(gate._first) == 1
+    await _until(lambda: len(gate._first) == 1)
     # A newcomer now does not stand in line at all: appointments are outstanding.
     late = await _get(gate, "/live/join/late/")
     assert late["status"] == 503
@@ -258,15 +252,11 @@ async def test_a_storm_is_summed_up_in_one_warning_line_not_one_per_busy_page(mo
 
     gate = StormGate(slow_app, limit=1, retry_after=RETRY_AFTER)  # no line: refused at once
     holder = asyncio.ensure_future(_get(gate, "/live/join/held/"))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
-    while gate.in_flight < 1 and loop.time() < deadline:
-        await asyncio.sleep(0.01)
+    await _until(lambda: gate.in_flight == 1)
     with caplog.at_level(logging.WARNING, logger="academy.gate"):
         refused = [await _get(gate, f"/live/join/r{index}/") for index in range(5)]
         assert [answer["status"] for answer in refused] == [503] * 5
-        while not [r for r in caplog.records if r.name == "academy.gate"] and loop.time() < deadline:
-            await asyncio.sleep(0.02)  # wait for the summary line
+        await _until(lambda: [r for r in caplog.records if r.name == "academy.gate"])  # the summary line
     [line] = [record for record in caplog.records if record.name == "academy.gate"]
     assert line.levelno == logging.WARNING
     assert line.getMessage().startswith(
